@@ -1,0 +1,3 @@
+from hoard.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""One module per `hoard` subcommand, each defining `command` (a click.Command)."""

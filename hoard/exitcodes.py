@@ -1,0 +1,19 @@
+"""Exit statuses of every `hoard` command (documented in --help and the README)."""
+
+OK = 0
+"""Everything worked."""
+PARTIAL = 1
+"""The run finished, but some pages, requests or items failed."""
+USAGE = 2
+"""Bad command line or configuration file."""
+ALARM = 3
+"""A data-quality alarm fired (e.g. a feed stopped yielding reviews: a layout change)."""
+LOCKED = 75
+"""Another run holds the archive (EX_TEMPFAIL: try again later)."""
+INTERRUPTED_SIGINT = 130
+INTERRUPTED_SIGTERM = 143
+
+EPILOG = (
+    "Exit status: 0 all good; 1 finished but some requests or items failed; 2 usage or config "
+    "error; 3 data-quality alarm; 75 another run holds the archive; 130/143 interrupted."
+)

@@ -1,0 +1,24 @@
+"""What a parser returns for one page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from items import Review
+
+
+@dataclass(slots=True)
+class ParsedPage:
+    """The reviews one page holds, in page order, and where its feed goes next.
+
+    `block_count` is the number of review blocks the page carried (equal to len(reviews) on a
+    page the parser read whole); a feed page with none is how a spider notices the end of a feed,
+    or a layout change when the page should have had some.
+    """
+
+    reviews: list[Review] = field(default_factory=list)
+    next_url: str | None = None
+    """Absolute URL of the feed's next page, or None on the last page."""
+    block_count: int = 0
+    kind: str = "unknown"
+    """What sort of page this was, in the parser's words ("reviews_tab", "title_main", ...)."""
