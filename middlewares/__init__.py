@@ -1,0 +1,1 @@
+"""Scrapy downloader and spider middlewares: politeness (Retry-After), base-URL rebasing."""
