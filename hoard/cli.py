@@ -7,6 +7,7 @@ when used, so `hoard extract` does not pay for importing Scrapy or Datasette.
 from __future__ import annotations
 
 import importlib
+import keyword
 import pkgutil
 import sys
 
@@ -17,17 +18,27 @@ from hoard import __version__, exitcodes
 from hoard.errors import HoardError
 
 
+def _command_name(module: str) -> str:
+    """`replay_site` -> `replay-site`; a trailing `_` avoids a keyword: `import_` -> `import`."""
+    return module.rstrip("_").replace("_", "-")
+
+
+def _module_name(command: str) -> str:
+    name = command.replace("-", "_")
+    return name + "_" if keyword.iskeyword(name) else name
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are the modules of hoard.commands, imported on demand."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = [m.name for m in pkgutil.iter_modules(hoard.commands.__path__)]
-        return sorted(n.replace("_", "-") for n in names if not n.startswith("_"))
+        return sorted(_command_name(n) for n in names if not n.startswith("_"))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.list_commands(ctx):
             return None
-        module = importlib.import_module(f"hoard.commands.{cmd_name.replace('-', '_')}")
+        module = importlib.import_module(f"hoard.commands.{_module_name(cmd_name)}")
         command: click.Command = module.command
         return command
 
