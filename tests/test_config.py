@@ -1,0 +1,158 @@
+"""hoard.toml: what a good file gives, and the one-line message (file:line: what) for bad ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hoard import exitcodes
+from hoard.config import load_config
+from hoard.errors import UsageError
+
+GOOD = """\
+db = "data/archive.db"
+
+[settings]          # any Scrapy setting
+DOWNLOAD_DELAY = 4
+
+[[watch]]
+site = "mal"
+anime = [1, 5114]
+manga = [1]
+
+[[watch]]
+site = "mal"
+recent = "anime"
+mode = "full"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "hoard.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_of(tmp_path: Path, text: str) -> str:
+    path = write(tmp_path, text)
+    with pytest.raises(UsageError) as caught:
+        load_config(path)
+    assert caught.value.exit_code == exitcodes.USAGE
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}:")
+    return message.removeprefix(f"{path}:")
+
+
+def test_good_file_gives_every_watch_and_setting(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    assert config.db == (tmp_path / "data" / "archive.db").resolve()
+    assert config.settings == {"DOWNLOAD_DELAY": 4}
+    first, second = config.watches
+    assert (first.site, first.anime, first.manga, first.recent, first.mode) == (
+        "myanimelist",
+        (1, 5114),
+        (1,),
+        None,
+        "new",
+    )
+    assert (first.number, first.line) == (1, 6)
+    assert first.feeds == ["anime:1", "anime:5114", "manga:1"]
+    assert (second.site, second.recent, second.mode, second.number, second.line) == (
+        "myanimelist",
+        "anime",
+        "full",
+        2,
+        11,
+    )
+    assert second.feeds == ["recent:anime"]
+    assert config.watch_for_feed("manga:1") is first
+    assert config.watch_for_feed("recent:anime") is second
+    assert config.watch_for_feed("anime:2") is None
+
+
+def test_missing_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        load_config(tmp_path / "nope.toml")
+    assert str(caught.value) == (
+        f"{tmp_path / 'nope.toml'}: no such config file; write one (see `hoard update --help`) "
+        "or pass --config"
+    )
+
+
+def test_unknown_key_in_watch_names_line_and_known_keys(tmp_path: Path) -> None:
+    text = GOOD.replace("manga = [1]", "anmie = [1]")
+    assert error_of(tmp_path, text) == (
+        "9: unknown key 'anmie' in [[watch]] (known: anime, manga, recent, user, mode, site); "
+        "did you mean 'anime'?"
+    )
+
+
+def test_unknown_key_in_second_watch_points_at_its_line(tmp_path: Path) -> None:
+    text = GOOD + "usr = 'x'\n"
+    assert error_of(tmp_path, text).startswith("15: unknown key 'usr' in [[watch]]")
+
+
+def test_unknown_top_level_key(tmp_path: Path) -> None:
+    assert error_of(tmp_path, "dbase = 'a.db'\n" + GOOD.split("\n", 1)[1]) == (
+        "1: unknown key 'dbase' at the top level (known: db, settings, watch)"
+    )
+
+
+def test_wrong_type_of_ids(tmp_path: Path) -> None:
+    text = GOOD.replace("anime = [1, 5114]", 'anime = ["cowboy bebop"]')
+    assert error_of(tmp_path, text) == (
+        "8: 'anime' must be a list of positive title ids, e.g. anime = [1, 5114]; "
+        "got ['cowboy bebop']"
+    )
+
+
+def test_wrong_type_of_setting_and_unknown_setting(tmp_path: Path) -> None:
+    text = GOOD.replace("DOWNLOAD_DELAY = 4", 'DOWNLOAD_DELAY = "4s"')
+    assert error_of(tmp_path, text) == (
+        "4: setting DOWNLOAD_DELAY must be a number, not a string ('4s')"
+    )
+    text = GOOD.replace("DOWNLOAD_DELAY = 4", "DOWNLOAD_DELY = 4")
+    assert error_of(tmp_path, text) == (
+        "4: unknown Scrapy setting 'DOWNLOAD_DELY' in [settings]; did you mean 'DOWNLOAD_DELAY'?"
+    )
+
+
+def test_syntax_error_gives_tomls_line(tmp_path: Path) -> None:
+    text = GOOD.replace("manga = [1]", "manga = [1")
+    message = error_of(tmp_path, text)
+    # tomllib notices the unclosed array at the next line it cannot read
+    assert message == "11: not valid TOML: Unclosed array"
+
+
+def test_bad_values(tmp_path: Path) -> None:
+    assert error_of(tmp_path, GOOD.replace('recent = "anime"', 'recent = "films"')) == (
+        "13: 'recent' must be \"anime\" or \"manga\", not 'films'"
+    )
+    assert error_of(tmp_path, GOOD.replace('site = "mal"\nrecent', 'site = "imdb"\nrecent')) == (
+        "12: unknown site 'imdb' in [[watch]] (known: mal, myanimelist)"
+    )
+    assert error_of(tmp_path, GOOD.replace('mode = "full"', 'mode = "all"')) == (
+        "14: 'mode' must be one of new, full, not 'all'"
+    )
+    assert error_of(tmp_path, 'db = 5\n[[watch]]\nsite = "mal"\nanime = [1]\n') == (
+        "1: 'db' must be a file path in quotes, e.g. db = \"archive.db\""
+    )
+
+
+def test_watch_without_feeds_or_site_and_no_watch(tmp_path: Path) -> None:
+    assert error_of(tmp_path, '[[watch]]\nsite = "mal"\n').startswith(
+        "1: [[watch]] watches nothing: add anime = [ids]"
+    )
+    assert error_of(tmp_path, "[[watch]]\nanime = [1]\n") == (
+        "1: [[watch]] without 'site': add site = \"mal\""
+    )
+    assert error_of(tmp_path, 'db = "a.db"\n').startswith("1: no [[watch]] tables")
+
+
+def test_same_feed_twice_is_refused(tmp_path: Path) -> None:
+    text = GOOD + '\n[[watch]]\nsite = "mal"\nanime = [5114]\n'
+    assert error_of(tmp_path, text) == (
+        "16: feed anime:5114 is watched twice (also by watch #1, line 6); keep one"
+    )
