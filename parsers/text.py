@@ -1,0 +1,172 @@
+"""The shared clean-text rules of the review contract, and turning page bytes into text.
+
+Every site parser gets its review text through `element_text()` (a review's HTML element to clean
+text) or `clean_text()` (raw text with `\\x00` marking hard line breaks), so the rules live in one
+place:
+
+- `<br>` becomes a line break; a blank line separates paragraphs; never more than one blank line;
+  each line stripped; runs of spaces/tabs inside a line become one space; newlines in the HTML
+  source inside a paragraph are spaces.
+- Entities are decoded twice: MyAnimeList escapes its text once more than the HTML needs
+  (`Ed&amp;rsquo;s` in the page is `Ed’s`). Only well-formed entities (`&name;`, `&#N;`) are
+  decoded the second time, so "R&D" or "&notice" written by an author stay as written.
+- Mojibake (UTF-8 read as Windows-1252: `â€™`) is repaired with ftfy's encoding fixes only, and
+  only on text that shows its marks, because ftfy costs more than the whole page parse.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import re
+from collections.abc import Callable
+
+import ftfy
+from lxml import etree
+
+from parsers.errors import PageError
+
+BREAK = "\x00"
+"""Marks a hard line break (`<br>`) in raw text: lxml never yields NUL, so it cannot collide."""
+
+# Characters that a UTF-8 continuation byte (0x80-0xBF) becomes when read as cp1252 or Latin-1.
+_CONTINUATION = "".join(
+    sorted(
+        set(bytes(range(0x80, 0xC0)).decode("cp1252", errors="ignore"))
+        | set(bytes(range(0x80, 0xC0)).decode("latin-1"))
+    )
+)
+_CONT_CLASS = "[" + re.escape(_CONTINUATION) + "]"
+_MOJIBAKE = re.compile("[\u00c2-\u00f4]" + _CONT_CLASS)
+# "â€" + 0x9D is ” in UTF-8, but 0x9D has no cp1252 character, so pages lose it: "â€" alone.
+_LOST_9D = re.compile("â€(?!" + _CONT_CLASS + ")")
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_SOURCE_SPACE = str.maketrans({"\n": " ", "\r": " ", "\t": " ", "\f": " ", "\v": " "})
+_SPACES = re.compile(r"[ \t]{2,}")
+_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+SKIP_TAGS = frozenset({"script", "style", "noscript", "input", "button", "select", "textarea"})
+"""Elements whose content is never review text (spoiler buttons are `<input>`s on MAL)."""
+BLOCK_TAGS = frozenset(
+    {"p", "div", "li", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table"}
+)
+"""Elements a browser starts on a new line: they end the line before and after them."""
+
+
+def decode_html(body: bytes, where: str | None = None) -> str:
+    """Page bytes to text: BOM first, then UTF-8, then the page's declared charset, then cp1252.
+
+    Valid UTF-8 wins over a declared single-byte charset because real pages often declare
+    Latin-1 and send UTF-8; bytes that are no text at all raise PageError.
+    """
+    if not body.strip():
+        raise PageError(f"empty page ({len(body)} bytes): fetch it again", where)
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            try:
+                return body.decode(codec)
+            except UnicodeDecodeError:
+                break
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = _decode_declared(body)
+    _require_html(text, where)
+    return text
+
+
+def _decode_declared(body: bytes) -> str:
+    match = _CHARSET.search(body, 0, 4096)
+    if match:
+        try:
+            codec = codecs.lookup(match.group(1).decode("ascii")).name
+            if codec not in ("utf-8", "latin-1", "iso8859-1", "ascii"):
+                return body.decode(codec)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    # Latin-1 pages are in practice cp1252; its 5 unassigned bytes become U+FFFD, not a crash.
+    return body.decode("cp1252", errors="replace")
+
+
+def _require_html(text: str, where: str | None) -> None:
+    head = text[:4096]
+    if "<" not in head or "\x00" in head:
+        raise PageError("not an HTML page (no markup in its first 4 KB): check the file", where)
+    controls = sum(1 for ch in head if ch < " " and ch not in "\n\r\t\f")
+    if controls * 20 > len(head) or head.count("\ufffd") * 10 > len(head):
+        raise PageError("not an HTML page (binary bytes in its first 4 KB): check the file", where)
+
+
+def unescape_again(text: str) -> str:
+    """Decode entities left in already-decoded text (MAL's double escaping); `&` alone stays."""
+    if "&" not in text:
+        return text
+    return _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+
+
+def fix_mojibake(text: str) -> str:
+    """Repair UTF-8-read-as-cp1252 text with ftfy's encoding fixes, only where its marks show.
+
+    Curly quotes, full-width characters and ligatures the author typed are kept as written.
+    """
+    if not _MOJIBAKE.search(text):
+        return text
+    return ftfy.fix_encoding(_LOST_9D.sub("â€\x9d", text))
+
+
+def clean_text(raw: str) -> str:
+    """Raw review text (source whitespace as is, `BREAK` for each `<br>`) to the contract's text."""
+    text = fix_mojibake(unescape_again(raw.translate(_SOURCE_SPACE)))
+    lines: list[str] = []
+    for line in text.split(BREAK):
+        line = _SPACES.sub(" ", line).strip()
+        if line or (lines and lines[-1]):
+            lines.append(line)
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines)
+
+
+Skip = Callable[[etree._Element], bool]
+
+
+def element_text(element: etree._Element, skip: Skip | None = None) -> str:
+    """The clean text of an element: its text without the elements `skip` rejects."""
+    parts: list[str] = []
+    _collect(element, parts, skip)
+    return clean_text("".join(parts))
+
+
+def raw_text(element: etree._Element, skip: Skip | None = None) -> str:
+    """The raw text of an element for `clean_text()` (so callers can join several elements)."""
+    parts: list[str] = []
+    _collect(element, parts, skip)
+    return "".join(parts)
+
+
+def _collect(element: etree._Element, parts: list[str], skip: Skip | None) -> None:
+    if element.text:
+        parts.append(element.text)
+    for child in element:
+        tag = child.tag
+        if not isinstance(tag, str):  # comments and processing instructions: only their tail
+            pass
+        elif tag == "br":
+            parts.append(BREAK)
+        elif tag in SKIP_TAGS or (skip is not None and skip(child)):
+            pass
+        elif tag in BLOCK_TAGS:
+            parts.append(BREAK)
+            _collect(child, parts, skip)
+            parts.append(BREAK)
+        else:
+            _collect(child, parts, skip)
+        if child.tail:
+            parts.append(child.tail)

@@ -1,0 +1,162 @@
+"""The MyAnimeList parser against every saved page and its `.expected.jsonl`, field by field.
+
+One test per saved page (found when the tests are collected); a failure lists every mismatch as
+`review <id>: <field>: expected X, got Y`. Pages come from ../shared/fixtures (or
+$REVIEW_FIXTURES) through the conftest rule: skipped when missing, failed under CI=true.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from items import CONTRACT_FIELDS
+from parsers import myanimelist, parse_page
+from parsers.errors import PageError
+from tests.conftest import ROOT
+
+# Where each saved page came from (the fixture README's table); the URL decides subject and paging.
+PAGE_URLS: dict[str, str] = {
+    "anime-1-reviews-2022-10.html": "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews",
+    "manga-1-reviews-2026-01.html": "https://myanimelist.net/manga/1/Monster/reviews",
+    "manga-121496-reviews-excerpt-2026-07.html": (
+        "https://myanimelist.net/manga/121496/Solo_Leveling/reviews"
+    ),
+    "anime-11757-main-2023-02.html": "https://myanimelist.net/anime/11757/Sword_Art_Online",
+    "manga-1706-main-2024-05.html": (
+        "https://myanimelist.net/manga/1706/JoJo_no_Kimyou_na_Bouken_Part_7__Steel_Ball_Run"
+    ),
+    "anime-1-reviews-2018-12-old.html": "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews",
+    "anime-32995-reviews-2017-old.html": "https://myanimelist.net/anime/32995/Yuri_on_Ice/reviews",
+    "anime-11757-main-2016-12-old.html": "https://myanimelist.net/anime/11757/Sword_Art_Online",
+    "anime-44511-reviews-2021-old-empty.html": (
+        "https://myanimelist.net/anime/44511/Chainsaw_Man/reviews"
+    ),
+    "mobile-anime-1535-main-2024-05.html": "https://myanimelist.net/anime/1535/Death_Note",
+}
+UNPINNED = {"subject": ("title", "url"), "author": ("url",)}
+"""Nested keys the expected files leave out (they are filled when the page has them)."""
+
+
+def _saved_pages() -> list[str]:
+    """Every saved MAL page, at collection time; the conftest rule applies when the folder is
+    missing (one placeholder id, so the test skips or fails with the reason)."""
+    import os
+
+    folder = Path(os.environ.get("REVIEW_FIXTURES") or ROOT.parent / "shared" / "fixtures")
+    pages = sorted(p.name for p in (folder / "myanimelist").glob("*.html"))
+    return pages or ["(no saved pages)"]
+
+
+def url_for(name: str) -> str:
+    """The URL a saved page came from: the README table, else guessed from its name."""
+    if name in PAGE_URLS:
+        return PAGE_URLS[name]
+    kind, sid = name.split("-")[0:2]
+    return f"https://myanimelist.net/{kind}/{sid}/x/reviews"
+
+
+def mismatches(expected: list[dict[str, Any]], got: list[dict[str, Any]]) -> list[str]:
+    """Every difference, as `review <id>: <field>: expected X, got Y` (in page order)."""
+    problems: list[str] = []
+    if len(expected) != len(got):
+        problems.append(f"page: review count: expected {len(expected)}, got {len(got)}")
+    got_by_id = {g["review_id"]: g for g in got}
+    for position, want in enumerate(expected):
+        rid = want["review_id"]
+        have = got_by_id.get(rid)
+        if have is None:
+            problems.append(f"review {rid}: missing from the parsed page")
+            continue
+        if position < len(got) and got[position]["review_id"] != rid:
+            problems.append(f"review {rid}: position: expected {position}, got another order")
+        for field in CONTRACT_FIELDS:
+            if field not in have:
+                problems.append(f"review {rid}: {field}: missing from the parsed review")
+                continue
+            if field not in want:
+                continue
+            exp, act = want[field], have[field]
+            if field == "published_at":
+                exp, act = exp[:10], (act or "")[:10]
+            elif field in UNPINNED and isinstance(act, dict):
+                act = {k: v for k, v in act.items() if k not in UNPINNED[field]}
+            if exp != act:
+                problems.append(f"review {rid}: {field}: expected {exp!r}, got {act!r}")
+    return problems
+
+
+@pytest.mark.parametrize("page", _saved_pages())
+def test_saved_page_gives_expected_reviews(mal_fixtures: Path, page: str) -> None:
+    html = mal_fixtures / page
+    expected_file = html.with_name(html.name.removesuffix(".html") + ".expected.jsonl")
+    url = url_for(page)
+    if not expected_file.exists():
+        with pytest.raises(PageError) as caught:
+            myanimelist.parse(html.read_bytes(), url)
+        assert caught.value.where == url
+        assert caught.value.reason == myanimelist.MOBILE_REASON
+        return
+    expected = [json.loads(line) for line in expected_file.read_text("utf-8").splitlines() if line]
+    parsed = parse_page(html.read_bytes(), url)
+    got = [r.to_dict() for r in parsed.reviews]
+    problems = mismatches(expected, got)
+    assert not problems, f"{page}: {len(problems)} mismatches:\n" + "\n".join(problems)
+    assert parsed.block_count == len(expected)
+    for review in got:
+        assert list(review)[: len(CONTRACT_FIELDS)] == list(CONTRACT_FIELDS)
+
+
+NEXT_PAGES = {
+    "anime-1-reviews-2022-10.html": (
+        "reviews_tab",
+        "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews?sort=mostvoted&filter_check="
+        "&filter_hide=&preliminary=on&spoiler=off&p=2",
+    ),
+    "anime-1-reviews-2018-12-old.html": (
+        "reviews_tab",
+        "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews?p=2",
+    ),
+    "anime-32995-reviews-2017-old.html": (
+        "reviews_tab",
+        "https://myanimelist.net/anime/32995/Yuri_on_Ice/reviews?p=2",
+    ),
+    "anime-44511-reviews-2021-old-empty.html": ("reviews_tab", None),
+    "anime-11757-main-2023-02.html": ("title_main", None),
+    "anime-11757-main-2016-12-old.html": ("title_main", None),
+}
+
+
+@pytest.mark.parametrize("page", sorted(NEXT_PAGES))
+def test_kind_and_next_page(mal_fixtures: Path, page: str) -> None:
+    kind, next_url = NEXT_PAGES[page]
+    parsed = myanimelist.parse((mal_fixtures / page).read_bytes(), url_for(page))
+    assert parsed.kind == kind
+    assert parsed.next_url == next_url
+
+
+def test_relative_next_link_keeps_the_callers_base(mal_fixtures: Path) -> None:
+    """A replay site serves the same page under its own address: paging must stay there."""
+    body = (mal_fixtures / "anime-32995-reviews-2017-old.html").read_bytes()
+    parsed = myanimelist.parse(body, "http://127.0.0.1:8123/anime/32995/Yuri_on_Ice/reviews")
+    assert parsed.next_url == "http://127.0.0.1:8123/anime/32995/Yuri_on_Ice/reviews?p=2"
+
+
+def test_unpinned_fields_and_time_are_filled(mal_fixtures: Path) -> None:
+    page = "anime-1-reviews-2022-10.html"
+    first = myanimelist.parse((mal_fixtures / page).read_bytes(), url_for(page)).reviews[0]
+    assert first.published_at == "2008-08-24T05:46:00"
+    assert first.subject.title == "Cowboy Bebop"
+    assert first.subject.url == "https://myanimelist.net/anime/1"
+    assert first.author.url == "https://myanimelist.net/profile/TheLlama"
+
+
+def test_old_2016_layout_has_date_only(mal_fixtures: Path) -> None:
+    page = "anime-11757-main-2016-12-old.html"
+    first = myanimelist.parse((mal_fixtures / page).read_bytes(), url_for(page)).reviews[0]
+    assert first.published_at == "2014-04-06"
+    assert first.author.url == "https://myanimelist.net/profile/LordAura"
+    assert first.subject.title == "Sword Art Online"
