@@ -1,0 +1,109 @@
+"""`hoard backup` as a real process, taken while another process writes the archive."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# A writer that commits pairs of rows (one in each table) as fast as it can, in WAL mode: any
+# snapshot that is not one transaction's view shows unequal counts.
+WRITER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+conn.execute("PRAGMA journal_mode=WAL")
+conn.execute("CREATE TABLE IF NOT EXISTS a (n INTEGER, pad TEXT)")
+conn.execute("CREATE TABLE IF NOT EXISTS b (n INTEGER, pad TEXT)")
+print("ready", flush=True)
+n = 0
+while True:
+    n += 1
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO a VALUES (?, ?)", (n, "x" * 500))
+    conn.execute("INSERT INTO b VALUES (?, ?)", (n, "y" * 500))
+    conn.execute("COMMIT")
+"""
+
+
+def hoard(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hoard", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.fixture
+def busy_archive(tmp_path: Path):
+    db = tmp_path / "archive.db"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db)], stdout=subprocess.PIPE, text=True
+    )
+    assert writer.stdout is not None and writer.stdout.readline() == "ready\n"
+    yield db
+    writer.terminate()
+    writer.wait()
+
+
+def counts(path: Path) -> tuple[int, int, str]:
+    conn = sqlite3.connect(path)
+    try:
+        a = conn.execute("SELECT count(*), max(n) FROM a").fetchone()
+        b = conn.execute("SELECT count(*), max(n) FROM b").fetchone()
+        assert a[1] == b[1]
+        return a[0], b[0], conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_backup_during_writes_is_a_consistent_checked_snapshot(
+    busy_archive: Path, tmp_path: Path
+) -> None:
+    sizes = []
+    for name in ("one.db", "two.db"):
+        result = hoard("backup", "--db", str(busy_archive), name, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert re.fullmatch(
+            rf"hoard backup: {re.escape(str(busy_archive))} -> {name} \(\d+\.\d MB, "
+            r"integrity ok\)\n",
+            result.stdout,
+        )
+        a, b, integrity = counts(tmp_path / name)
+        assert a == b > 0
+        assert integrity == "ok"
+        sizes.append(a)
+    assert sizes[1] > sizes[0]  # the writer kept going while we copied
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_backup_into_a_folder_gets_a_time_stamped_name(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    sqlite3.connect(db).execute("CREATE TABLE t (x)").connection.close()
+    (tmp_path / "backups").mkdir()
+    result = hoard("backup", "--db", str(db), "backups", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    [made] = list((tmp_path / "backups").iterdir())
+    assert re.fullmatch(r"archive-\d{8}T\d{6}Z\.db", made.name)
+    assert sqlite3.connect(made).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_backup_refuses_to_overwrite_or_to_read_nothing(tmp_path: Path) -> None:
+    result = hoard("backup", "--db", "missing.db", "out.db", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (
+        2,
+        "hoard: no archive at missing.db; pass --db or set $HOARD_DB\n",
+    )
+    db = tmp_path / "archive.db"
+    sqlite3.connect(db).execute("CREATE TABLE t (x)").connection.close()
+    (tmp_path / "out.db").write_text("keep me")
+    result = hoard("backup", "--db", str(db), "out.db", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (
+        2,
+        "hoard: out.db exists; pass --force to replace it, or name a new file\n",
+    )
+    assert (tmp_path / "out.db").read_text() == "keep me"
+    result = hoard("backup", "--db", str(db), "--force", "out.db", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sqlite3.connect(tmp_path / "out.db").execute("SELECT count(*) FROM t").fetchone() == (0,)
