@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -268,13 +268,6 @@ def _number(text: str) -> int | float | None:
     return int(value) if value.is_integer() else value
 
 
-def _count(text: str | None) -> int | None:
-    if text is None:
-        return None
-    text = text.strip()
-    return int(text) if text.isdigit() else None
-
-
 class _Block:
     """One review block; subclasses read one layout. Every getter raises PageError when missing."""
 
@@ -302,6 +295,34 @@ class _Block:
         return subject
 
     def review(self) -> Review:
+        """The whole review, or PageError naming what this block lacks."""
+        return Review(
+            site=SITE,
+            review_id=self.review_id,
+            url=f"{BASE_URL}/reviews.php?id={self.review_id}",
+            subject=self.subject(),
+            author=self._author(),
+            published_at=self._published_at(),
+            text=self._text(),
+            rating=self._rating(),
+            rating_scale=RATING_SCALE,
+            **self._layout_fields(),
+        )
+
+    def _author(self) -> Author:
+        raise NotImplementedError
+
+    def _published_at(self) -> str:
+        raise NotImplementedError
+
+    def _text(self) -> str:
+        raise NotImplementedError
+
+    def _rating(self) -> int | float:
+        raise NotImplementedError
+
+    def _layout_fields(self) -> dict[str, Any]:
+        """The fields that only one layout has (tags, reactions, sub-scores...)."""
         raise NotImplementedError
 
 
@@ -323,27 +344,18 @@ class _NewBlock(_Block):
             )
         return found
 
-    def review(self) -> Review:
+    def _layout_fields(self) -> dict[str, Any]:
         tags, progress = self._tags()
-        return Review(
-            site=SITE,
-            review_id=self.review_id,
-            url=f"{BASE_URL}/reviews.php?id={self.review_id}",
-            subject=self.subject(),
-            author=self._author(),
-            published_at=self._published_at(),
-            text=self._text(),
-            rating=self._rating(),
-            rating_scale=RATING_SCALE,
-            recommendation=next((t for t in tags if t in RECOMMENDATION_TAGS), None),
-            tags=tags,
-            is_spoiler="spoiler" in tags,
-            is_preliminary="preliminary" in tags,
-            progress=progress,
-            reactions=self._reactions(),
-            helpful_count=None,
-            sub_scores=None,
-        )
+        return {
+            "recommendation": next((t for t in tags if t in RECOMMENDATION_TAGS), None),
+            "tags": tags,
+            "is_spoiler": "spoiler" in tags,
+            "is_preliminary": "preliminary" in tags,
+            "progress": progress,
+            "reactions": self._reactions(),
+            "helpful_count": None,
+            "sub_scores": None,
+        }
 
     def _author(self) -> Author:
         for link in _X_USERNAME(self.el):
@@ -449,27 +461,18 @@ class _OldBlock(_Block):
             )
         return found
 
-    def review(self) -> Review:
+    def _layout_fields(self) -> dict[str, Any]:
         is_preliminary = bool(re.search(r"\bPreliminary\b", self.header_text))
-        return Review(
-            site=SITE,
-            review_id=self.review_id,
-            url=f"{BASE_URL}/reviews.php?id={self.review_id}",
-            subject=self.subject(),
-            author=self._author(),
-            published_at=self._published_at(),
-            text=self._text(),
-            rating=self._rating(),
-            rating_scale=RATING_SCALE,
-            recommendation=None,
-            tags=["preliminary"] if is_preliminary else [],
-            is_spoiler=None,
-            is_preliminary=is_preliminary,
-            progress=self._progress(),
-            reactions=None,
-            helpful_count=self._helpful(),
-            sub_scores=self._sub_scores(),
-        )
+        return {
+            "recommendation": None,
+            "tags": ["preliminary"] if is_preliminary else [],
+            "is_spoiler": None,
+            "is_preliminary": is_preliminary,
+            "progress": self._progress(),
+            "reactions": None,
+            "helpful_count": self._helpful(),
+            "sub_scores": self._sub_scores(),
+        }
 
     def _author(self) -> Author:
         for link in _X_PROFILE_LINKS(self.el):

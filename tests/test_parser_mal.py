@@ -145,18 +145,30 @@ def test_relative_next_link_keeps_the_callers_base(mal_fixtures: Path) -> None:
     assert parsed.next_url == "http://127.0.0.1:8123/anime/32995/Yuri_on_Ice/reviews?p=2"
 
 
-def test_unpinned_fields_and_time_are_filled(mal_fixtures: Path) -> None:
-    page = "anime-1-reviews-2022-10.html"
+@pytest.mark.parametrize(
+    ("page", "published_at", "title", "author_url"),
+    [
+        # the current layout gives the time (div.update_at's title); no time zone is invented
+        (
+            "anime-1-reviews-2022-10.html",
+            "2008-08-24T05:46:00",
+            "Cowboy Bebop",
+            "https://myanimelist.net/profile/TheLlama",
+        ),
+        # the 2016 layout shows only the date, and relative profile links
+        (
+            "anime-11757-main-2016-12-old.html",
+            "2014-04-06",
+            "Sword Art Online",
+            "https://myanimelist.net/profile/LordAura",
+        ),
+    ],
+)
+def test_unpinned_fields_and_time_are_filled(
+    mal_fixtures: Path, page: str, published_at: str, title: str, author_url: str
+) -> None:
     first = myanimelist.parse((mal_fixtures / page).read_bytes(), url_for(page)).reviews[0]
-    assert first.published_at == "2008-08-24T05:46:00"
-    assert first.subject.title == "Cowboy Bebop"
-    assert first.subject.url == "https://myanimelist.net/anime/1"
-    assert first.author.url == "https://myanimelist.net/profile/TheLlama"
-
-
-def test_old_2016_layout_has_date_only(mal_fixtures: Path) -> None:
-    page = "anime-11757-main-2016-12-old.html"
-    first = myanimelist.parse((mal_fixtures / page).read_bytes(), url_for(page)).reviews[0]
-    assert first.published_at == "2014-04-06"
-    assert first.author.url == "https://myanimelist.net/profile/LordAura"
-    assert first.subject.title == "Sword Art Online"
+    assert first.published_at == published_at
+    assert first.subject.title == title
+    assert first.subject.url == "https://myanimelist.net/anime/" + first.subject.id
+    assert first.author.url == author_url
