@@ -1,0 +1,46 @@
+"""Opening an archive file: WAL, busy timeout, foreign keys, migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from archive.schema import apply_migrations
+
+BUSY_TIMEOUT_MS = 30_000
+"""How long a connection waits for another writer before giving up (one writer at a time)."""
+
+
+def utc_now() -> str:
+    """Now, ISO 8601 UTC with microseconds and a Z: sorts as text, compares across runs."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """A connection with the archive's pragmas; autocommit mode, so transactions are explicit.
+
+    `readonly` opens with `mode=ro` (the file must exist) so a reader never creates or migrates.
+    """
+    if readonly:
+        uri = f"{Path(path).resolve().as_uri()}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    else:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+        # In WAL, NORMAL never corrupts the file (a crash loses at most the last commits).
+        conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA cache_size = -65536")
+    return conn
+
+
+def open_database(path: str | Path) -> Database:
+    """A sqlite-utils Database on `path`, created if missing and migrated to the newest layout."""
+    db = Database(connect(path), execute_plugins=False)
+    apply_migrations(db)
+    return db

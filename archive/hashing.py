@@ -1,0 +1,37 @@
+"""What makes a new version of a review: its text and its rating, nothing else."""
+
+from __future__ import annotations
+
+import hashlib
+
+from items import Review
+
+
+def rating_key(rating: float | int | None) -> str:
+    """The rating as hashed: `8` and `8.0` are the same score; no rating is the empty string."""
+    if rating is None:
+        return ""
+    value = float(rating)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def hash_text_rating(text: str, rating: float | int | None) -> str:
+    """sha256 (hex) over the text and the rating, separated so no pair can collide with another."""
+    digest = hashlib.sha256(text.encode("utf-8"))
+    digest.update(b"\x00")
+    digest.update(rating_key(rating).encode("ascii"))
+    return digest.hexdigest()
+
+
+def content_hash(review: Review) -> str:
+    """The review's content hash over (text, rating): a different hash is a new version.
+
+    Layout-only differences (sub-scores or reactions, tags, helpful votes, author renames) do not
+    change it, so re-reading an old capture in a new layout never looks like an edit.
+    """
+    return hash_text_rating(review.text, review.rating)
+
+
+def body_sha256(body: bytes) -> str:
+    """sha256 (hex) of a raw page body: how `pages` stores each distinct body once."""
+    return hashlib.sha256(body).hexdigest()

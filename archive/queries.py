@@ -1,0 +1,219 @@
+"""Reading the archive: read-only questions other parts ask, safe while a writer runs (WAL)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from archive.connection import connect
+from archive.schema import TABLES
+from archive.store import decompress_body
+
+
+def review_hashes(db_path: str, site: str, review_ids: list[str]) -> dict[str, str]:
+    """The stored content hash of each of `review_ids` that is archived: {review_id: hash}.
+
+    For a crawl's update mode ("is everything on this page archived and unchanged?"). Opens the
+    file read-only, so it works while a writer runs; {} when the archive does not exist yet.
+    """
+    if not review_ids or not Path(db_path).exists():
+        return {}
+    conn = connect(db_path, readonly=True)
+    try:
+        if not _has_table(conn, "reviews"):
+            return {}
+        out: dict[str, str] = {}
+        ids = list(dict.fromkeys(review_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT review_id, content_hash FROM reviews WHERE site = ? "
+                f"AND review_id IN ({marks})",
+                (site, *chunk),
+            )
+            out.update({rid: h for rid, h in rows})
+        return out
+    finally:
+        conn.close()
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    return row is not None
+
+
+def stats(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Counts per table, per site and per subject (most reviewed first)."""
+    out: dict[str, Any] = {}
+    for table in TABLES:
+        out[table] = conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
+    out["reviews_gone"] = conn.execute(
+        "SELECT count(*) FROM reviews WHERE gone_at IS NOT NULL"
+    ).fetchone()[0]
+    out["reviews_edited"] = conn.execute(
+        "SELECT count(*) FROM reviews WHERE version_count > 1"
+    ).fetchone()[0]
+    out["page_bytes"] = conn.execute(
+        "SELECT coalesce(sum(body_size), 0), coalesce(sum(length(body)), 0) FROM pages"
+    ).fetchone()
+    out["page_bytes"] = {"raw": out["page_bytes"][0], "stored": out["page_bytes"][1]}
+    out["per_site"] = [
+        {"site": site, "reviews": n, "subjects": s, "authors": a, "pages": p}
+        for site, n, s, a, p in conn.execute(
+            "SELECT r.site, count(*), count(DISTINCT r.subject_type || ':' || r.subject_id), "
+            "count(DISTINCT r.author_id), "
+            "(SELECT count(*) FROM pages WHERE pages.site = r.site) "
+            "FROM reviews r GROUP BY r.site ORDER BY r.site"
+        )
+    ]
+    out["per_subject"] = [
+        {
+            "site": site,
+            "type": type_,
+            "subject_id": sid,
+            "title": title,
+            "reviews": n,
+            "versions": v,
+            "gone": g,
+        }
+        for site, type_, sid, title, n, v, g in conn.execute(
+            "SELECT r.site, r.subject_type, r.subject_id, s.title, count(*), "
+            "sum(r.version_count), count(r.gone_at) FROM reviews r "
+            "LEFT JOIN subjects s ON s.site = r.site AND s.type = r.subject_type "
+            "AND s.subject_id = r.subject_id "
+            "GROUP BY r.site, r.subject_type, r.subject_id ORDER BY count(*) DESC, r.site, "
+            "r.subject_type, r.subject_id"
+        )
+    ]
+    return out
+
+
+_EXPORT_SQL = """
+SELECT r.site, r.review_id, r.url, r.subject_type, r.subject_id, s.title, s.url,
+       r.author_name, a.url, r.published_at, r.text, r.rating, r.rating_scale, r.recommendation,
+       r.tags, r.is_spoiler, r.is_preliminary, r.progress_seen, r.progress_total, r.progress_unit,
+       r.reactions, r.helpful_count, r.sub_scores, r.extra,
+       r.first_seen_at, r.last_seen_at, r.gone_at, r.version_count, a.former_names
+FROM reviews r
+JOIN authors a ON a.id = r.author_id
+LEFT JOIN subjects s ON s.site = r.site AND s.type = r.subject_type AND s.subject_id = r.subject_id
+"""
+
+ARCHIVE_FIELDS: tuple[str, ...] = (
+    "first_seen_at",
+    "last_seen_at",
+    "gone_at",
+    "version_count",
+    "author_former_names",
+)
+"""The archive's own fields an exported review carries after the record's fields."""
+
+
+def _number(value: float | None) -> float | int | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def iter_export(
+    conn: sqlite3.Connection, *, site: str | None = None, since: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every review, one dict at a time, in the record's shape plus the archive's own fields.
+
+    `since` keeps reviews last seen on or after that date/time (ISO 8601). Streams from a cursor:
+    memory stays constant however large the archive.
+    """
+    where, params = [], []
+    if site:
+        where.append("r.site = ?")
+        params.append(site)
+    if since:
+        where.append("r.last_seen_at >= ?")
+        params.append(since)
+    sql = _EXPORT_SQL + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY r.rowid"
+    for row in conn.execute(sql, params):
+        (
+            site_,
+            rid,
+            url,
+            stype,
+            sid,
+            stitle,
+            surl,
+            aname,
+            aurl,
+            published,
+            text,
+            rating,
+            scale,
+            rec,
+            tags,
+            spoiler,
+            prelim,
+            pseen,
+            ptotal,
+            punit,
+            reactions,
+            helpful,
+            subs,
+            extra,
+            first,
+            last,
+            gone,
+            versions,
+            former,
+        ) = row
+        record: dict[str, Any] = {
+            "site": site_,
+            "review_id": rid,
+            "url": url,
+            "subject": {"type": stype, "id": sid, "title": stitle, "url": surl},
+            "author": {"name": aname, "url": aurl},
+            "published_at": published,
+            "text": text,
+            "rating": _number(rating),
+            "rating_scale": _number(scale),
+            "recommendation": rec,
+            "tags": json.loads(tags),
+            "is_spoiler": None if spoiler is None else bool(spoiler),
+            "is_preliminary": bool(prelim),
+            "progress": None if punit is None else {"seen": pseen, "total": ptotal, "unit": punit},
+            "reactions": None if reactions is None else json.loads(reactions),
+            "helpful_count": helpful,
+            "sub_scores": None if subs is None else json.loads(subs),
+        }
+        for key, value in json.loads(extra or "{}").items():
+            record.setdefault(key, value)
+        record.update(
+            {
+                "first_seen_at": first,
+                "last_seen_at": last,
+                "gone_at": gone,
+                "version_count": versions,
+                "author_former_names": json.loads(former),
+            }
+        )
+        yield record
+
+
+def iter_pages(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    """Every stored raw page with its body decompressed, oldest first, one at a time."""
+    for pid, url, final_url, status, headers, site, fetched, version, comp, blob in conn.execute(
+        "SELECT id, url, final_url, status, headers, site, fetched_at, parser_version, "
+        "compression, body FROM pages ORDER BY id"
+    ):
+        yield {
+            "id": pid,
+            "url": url,
+            "final_url": final_url,
+            "status": status,
+            "headers": json.loads(headers),
+            "site": site,
+            "fetched_at": fetched,
+            "parser_version": version,
+            "body": decompress_body(comp, blob),
+        }

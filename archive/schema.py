@@ -1,0 +1,209 @@
+"""The archive's SQL schema, as sqlite-utils migrations: the only place tables are defined.
+
+Each migration runs in one transaction together with its record in `_sqlite_migrations`, so an
+archive is always at a known version; `apply_migrations` upgrades an older file when it is opened.
+Schemas change only here, by adding a migration (never `alter=True`, never editing an applied one).
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "reviewhoard"
+
+migrations = Migrations(MIGRATION_SET)
+
+TABLES: tuple[str, ...] = (
+    "crawls",
+    "pages",
+    "subjects",
+    "authors",
+    "reviews",
+    "review_versions",
+    "reaction_counts",
+    "tags",
+    "review_tags",
+    "rejects",
+)
+"""The archive's tables (besides `reviews_fts` and SQLite's own), in dependency order."""
+
+_INITIAL = """
+CREATE TABLE crawls (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    command TEXT NOT NULL,
+    args TEXT,
+    outcome TEXT NOT NULL DEFAULT 'running',
+    finish_reason TEXT,
+    reviews_new INTEGER NOT NULL DEFAULT 0,
+    reviews_updated INTEGER NOT NULL DEFAULT 0,
+    reviews_unchanged INTEGER NOT NULL DEFAULT 0,
+    reviews_rejected INTEGER NOT NULL DEFAULT 0,
+    pages_stored INTEGER NOT NULL DEFAULT 0,
+    requests INTEGER NOT NULL DEFAULT 0,
+    errors INTEGER NOT NULL DEFAULT 0,
+    alarms TEXT
+);
+CREATE TABLE pages (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    url TEXT NOT NULL,
+    final_url TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    headers TEXT NOT NULL,
+    site TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    last_fetched_at TEXT NOT NULL,
+    fetch_count INTEGER NOT NULL DEFAULT 1,
+    body_size INTEGER NOT NULL,
+    compression TEXT NOT NULL,
+    body BLOB NOT NULL,
+    parser_version TEXT NOT NULL,
+    crawl_id INTEGER REFERENCES crawls(id)
+);
+CREATE INDEX idx_pages_url ON pages(url);
+CREATE TABLE subjects (
+    site TEXT NOT NULL,
+    type TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
+    title TEXT,
+    url TEXT,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    PRIMARY KEY (site, type, subject_id)
+);
+CREATE TABLE authors (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL,
+    name TEXT NOT NULL,
+    url TEXT,
+    former_names TEXT NOT NULL DEFAULT '[]',
+    renamed_at TEXT,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    UNIQUE (site, name)
+);
+CREATE TABLE reviews (
+    site TEXT NOT NULL,
+    review_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    subject_type TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
+    subject_title TEXT,
+    author_id INTEGER NOT NULL REFERENCES authors(id),
+    author_name TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    rating REAL,
+    rating_scale REAL,
+    recommendation TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    is_spoiler INTEGER,
+    is_preliminary INTEGER NOT NULL DEFAULT 0,
+    progress_seen INTEGER,
+    progress_total INTEGER,
+    progress_unit TEXT,
+    reactions TEXT,
+    helpful_count INTEGER,
+    sub_scores TEXT,
+    extra TEXT NOT NULL DEFAULT '{}',
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    version_count INTEGER NOT NULL DEFAULT 1,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    gone_at TEXT,
+    page_id INTEGER REFERENCES pages(id),
+    PRIMARY KEY (site, review_id),
+    FOREIGN KEY (site, subject_type, subject_id) REFERENCES subjects(site, type, subject_id)
+);
+CREATE INDEX idx_reviews_subject ON reviews(site, subject_type, subject_id);
+CREATE INDEX idx_reviews_published ON reviews(published_at);
+CREATE INDEX idx_reviews_author ON reviews(author_id);
+CREATE TABLE review_versions (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL,
+    review_id TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    rating REAL,
+    text TEXT NOT NULL,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    page_id INTEGER REFERENCES pages(id),
+    crawl_id INTEGER REFERENCES crawls(id),
+    UNIQUE (site, review_id, content_hash),
+    FOREIGN KEY (site, review_id) REFERENCES reviews(site, review_id)
+);
+CREATE TABLE reaction_counts (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL,
+    review_id TEXT NOT NULL,
+    observed_at TEXT NOT NULL,
+    reactions TEXT,
+    helpful_count INTEGER,
+    page_id INTEGER REFERENCES pages(id),
+    crawl_id INTEGER REFERENCES crawls(id),
+    FOREIGN KEY (site, review_id) REFERENCES reviews(site, review_id)
+);
+CREATE INDEX idx_reaction_counts_review ON reaction_counts(site, review_id);
+CREATE TABLE tags (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    UNIQUE (site, slug)
+);
+CREATE TABLE review_tags (
+    site TEXT NOT NULL,
+    review_id TEXT NOT NULL,
+    tag_id INTEGER NOT NULL REFERENCES tags(id),
+    position INTEGER NOT NULL,
+    PRIMARY KEY (site, review_id, tag_id),
+    FOREIGN KEY (site, review_id) REFERENCES reviews(site, review_id)
+) WITHOUT ROWID;
+CREATE INDEX idx_review_tags_tag ON review_tags(tag_id);
+CREATE TABLE rejects (
+    id INTEGER PRIMARY KEY,
+    rejected_at TEXT NOT NULL,
+    site TEXT,
+    review_id TEXT,
+    reason TEXT NOT NULL,
+    page_url TEXT,
+    page_id INTEGER REFERENCES pages(id),
+    crawl_id INTEGER REFERENCES crawls(id),
+    item TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE reviews_fts USING fts5(
+    text, subject_title, author_name,
+    content='reviews', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'
+);
+"""
+
+
+@migrations(name="0001_initial")
+def m0001_initial(db: Database) -> None:
+    """Every table of the first archive layout, with FTS5 over `reviews` (external content)."""
+    db.executescript(_INITIAL)
+
+
+@migrations(name="0002_edited_reviews_view")
+def m0002_edited_reviews_view(db: Database) -> None:
+    """A view of reviews with more than one version, for analysts and Datasette."""
+    db.executescript(
+        """
+        CREATE VIEW edited_reviews AS
+        SELECT r.site, r.review_id, r.subject_title, r.author_name, r.version_count,
+               v.id AS version_id, v.rating, v.first_seen_at, v.last_seen_at,
+               length(v.text) AS text_length, v.text
+        FROM reviews r JOIN review_versions v USING (site, review_id)
+        WHERE r.version_count > 1;
+        """
+    )
+
+
+def apply_migrations(db: Database) -> list[str]:
+    """Bring `db` up to the newest layout; returns the names of the migrations just applied."""
+    pending = [m.name for m in migrations.pending(db)]
+    if pending:
+        migrations.apply(db)
+    return pending

@@ -1,0 +1,650 @@
+"""Writing to the archive: raw pages, reviews with their versions, crawls, rejects.
+
+`Archive` is the one writer. Every write goes through `Archive.write()`, which applies a batch of
+pages, reviews and rejects in one `BEGIN IMMEDIATE` transaction: a batch is stored whole or not at
+all, so a process killed at any moment leaves the file consistent.
+
+Rules (also stated in the Datasette column descriptions):
+- a review's identity is (site, review_id); a different (text, rating) is a new `review_versions`
+  row, anything else updates `reviews` in place;
+- a field the new observation does not carry (None, or an empty tag list) keeps its known value:
+  the new MAL layout has no sub-scores or helpful votes, the old one no reactions or tags;
+- reaction and helpful counts that differ from the stored ones add a `reaction_counts` row;
+- an author name that differs for the same review is a rename: the author keeps its id and the
+  old name goes to `former_names`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import zstandard
+
+from archive.connection import connect, open_database, utc_now
+from archive.hashing import body_sha256, content_hash
+from items import RawPage, Review
+
+Outcome = Literal["new", "updated", "unchanged"]
+
+_ZSTD_LEVEL = 6
+
+
+def compress_body(body: bytes) -> tuple[str, bytes]:
+    """The body as stored in `pages.body`: zstd, named in `pages.compression`."""
+    return "zstd", zstandard.ZstdCompressor(level=_ZSTD_LEVEL).compress(body)
+
+
+def decompress_body(compression: str, blob: bytes) -> bytes:
+    """The original body of a `pages` row."""
+    if compression == "zstd":
+        return zstandard.ZstdDecompressor().decompress(blob)
+    if compression == "gzip":
+        return zlib.decompress(blob, 16 + zlib.MAX_WBITS)
+    if compression == "none":
+        return bytes(blob)
+    raise ValueError(f"unknown page compression {compression!r}")
+
+
+@dataclass(slots=True)
+class Reject:
+    """An item that failed validation, kept with the reason and the page it came from."""
+
+    reason: str
+    item: dict[str, Any]
+    page_url: str | None = None
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What one `Archive.write()` did."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    pages_stored: int = 0
+    pages_seen: int = 0
+    outcomes: list[tuple[str, str, Outcome]] = field(default_factory=list)
+
+    def add(self, other: BatchResult) -> None:
+        """Fold another batch's counts into this one."""
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.rejected += other.rejected
+        self.pages_stored += other.pages_stored
+        self.pages_seen += other.pages_seen
+        self.outcomes.extend(other.outcomes)
+
+
+_REVIEW_COLUMNS: tuple[str, ...] = (
+    "url",
+    "subject_type",
+    "subject_id",
+    "subject_title",
+    "author_id",
+    "author_name",
+    "published_at",
+    "rating",
+    "rating_scale",
+    "recommendation",
+    "tags",
+    "is_spoiler",
+    "is_preliminary",
+    "progress_seen",
+    "progress_total",
+    "progress_unit",
+    "reactions",
+    "helpful_count",
+    "sub_scores",
+    "extra",
+    "text",
+    "content_hash",
+)
+"""The columns of `reviews` an observation sets (besides keys, counters and seen times)."""
+
+_SELECT_CURRENT = (
+    "SELECT rowid, version_count, gone_at, "
+    + ", ".join(_REVIEW_COLUMNS)
+    + " FROM reviews WHERE site = ? AND review_id = ?"
+)
+_INSERT_REVIEW = (
+    "INSERT INTO reviews (site, review_id, "
+    + ", ".join(_REVIEW_COLUMNS)
+    + ", version_count, first_seen_at, last_seen_at, page_id) VALUES ("
+    + ", ".join("?" * (len(_REVIEW_COLUMNS) + 6))
+    + ")"
+)
+_UPDATE_REVIEW = (
+    "UPDATE reviews SET "
+    + ", ".join(f"{c} = ?" for c in _REVIEW_COLUMNS)
+    + ", version_count = ?, last_seen_at = ?, gone_at = NULL, page_id = ? WHERE rowid = ?"
+)
+_FTS_INSERT = (
+    "INSERT INTO reviews_fts (rowid, text, subject_title, author_name) VALUES (?, ?, ?, ?)"
+)
+_FTS_DELETE = (
+    "INSERT INTO reviews_fts (reviews_fts, rowid, text, subject_title, author_name) "
+    "VALUES ('delete', ?, ?, ?, ?)"
+)
+_IDX = {c: i for i, c in enumerate(_REVIEW_COLUMNS)}
+
+KEEP_KNOWN: tuple[str, ...] = (
+    "subject_title",
+    "rating_scale",
+    "recommendation",
+    "tags",
+    "is_spoiler",
+    "reactions",
+    "helpful_count",
+    "sub_scores",
+)
+"""Columns whose known value stays when a new observation does not carry one (None, or no tags:
+the layout lacks the field). Text and rating never do: they are what a version is."""
+
+
+def _dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _number(value: float | int | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _observed_row(review: Review, author_id: int, previous: tuple[Any, ...] | None) -> list[Any]:
+    """The `reviews` columns for this observation, keeping known values it does not carry."""
+    progress = review.progress
+    row: list[Any] = [
+        review.url,
+        review.subject.type,
+        review.subject.id,
+        review.subject.title,
+        author_id,
+        review.author.name,
+        review.published_at,
+        _number(review.rating),
+        _number(review.rating_scale),
+        review.recommendation,
+        json.dumps(review.tags, ensure_ascii=False) if review.tags else None,
+        None if review.is_spoiler is None else int(review.is_spoiler),
+        int(review.is_preliminary),
+        progress.seen if progress else None,
+        progress.total if progress else None,
+        progress.unit if progress else None,
+        _dumps(review.reactions),
+        review.helpful_count,
+        _dumps(review.sub_scores),
+        None,
+        review.text,
+        content_hash(review),
+    ]
+    extra = dict(review.extra)
+    if previous is not None:
+        old = previous[3:]
+        for name in KEEP_KNOWN:
+            if row[_IDX[name]] is None:
+                row[_IDX[name]] = old[_IDX[name]]
+        if progress is None:
+            for name in ("progress_seen", "progress_total", "progress_unit"):
+                row[_IDX[name]] = old[_IDX[name]]
+        extra = {**json.loads(old[_IDX["extra"]] or "{}"), **extra}
+    if row[_IDX["tags"]] is None:
+        row[_IDX["tags"]] = "[]"
+    row[_IDX["extra"]] = json.dumps(extra, ensure_ascii=False, sort_keys=True)
+    return row
+
+
+class Archive:
+    """The archive file, opened for writing: migrated, WAL, busy timeout, foreign keys on.
+
+    Use as a context manager. One process writes at a time: every write is a `BEGIN IMMEDIATE`
+    transaction, so a second writer waits (up to the busy timeout) instead of interleaving.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.db = open_database(path)
+        self.conn: sqlite3.Connection = self.db.conn
+        self._authors: dict[tuple[str, str], int] = {}
+        self._subjects: dict[tuple[str, str, str], tuple[str | None, str | None]] = {}
+        self._tags: dict[tuple[str, str], int] = {}
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (a transaction left open is rolled back by SQLite)."""
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed whole on success, rolled back whole on any error."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            # Caches may hold ids written by the rolled-back transaction.
+            self._authors.clear()
+            self._subjects.clear()
+            self._tags.clear()
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- crawls -----------------------------------------------------------------------------
+
+    def start_crawl(self, command: str, args: dict[str, Any] | str | None = None) -> int:
+        """Open a `crawls` row (outcome `running`) and return its id."""
+        text = args if isinstance(args, str) or args is None else json.dumps(args, sort_keys=True)
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO crawls (started_at, command, args) VALUES (?, ?, ?)",
+                (utc_now(), command, text),
+            )
+        return int(cur.lastrowid or 0)
+
+    def finish_crawl(
+        self,
+        crawl_id: int,
+        outcome: str,
+        *,
+        reviews_new: int = 0,
+        reviews_updated: int = 0,
+        reviews_unchanged: int = 0,
+        reviews_rejected: int = 0,
+        pages_stored: int = 0,
+        requests: int = 0,
+        errors: int = 0,
+        alarms: list[Any] | None = None,
+        finish_reason: str | None = None,
+    ) -> None:
+        """Close a `crawls` row: outcome (`ok`, `partial`, `alarm`, `interrupted`, `failed`...),
+        counts, alarms (JSON) and Scrapy's finish reason."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE crawls SET finished_at = ?, outcome = ?, reviews_new = ?, "
+                "reviews_updated = ?, reviews_unchanged = ?, reviews_rejected = ?, "
+                "pages_stored = ?, requests = ?, errors = ?, alarms = ?, finish_reason = ? "
+                "WHERE id = ?",
+                (
+                    utc_now(),
+                    outcome,
+                    reviews_new,
+                    reviews_updated,
+                    reviews_unchanged,
+                    reviews_rejected,
+                    pages_stored,
+                    requests,
+                    errors,
+                    None if alarms is None else json.dumps(alarms, ensure_ascii=False),
+                    finish_reason,
+                    crawl_id,
+                ),
+            )
+            if cur.rowcount != 1:
+                raise KeyError(f"no crawl {crawl_id} in {self.path}")
+
+    # -- batches ----------------------------------------------------------------------------
+
+    def write(
+        self, entries: Iterable[RawPage | Review | Reject], crawl_id: int | None = None
+    ) -> BatchResult:
+        """Store pages, reviews and rejects in order, in one transaction.
+
+        A review is linked to the page named by its `extra["source_url"]` when that page is in
+        the batch, else to the last page before it.
+        """
+        result = BatchResult()
+        now = utc_now()
+        pages: dict[str, int] = {}
+        page_id: int | None = None
+        seen_subjects: set[tuple[str, str, str]] = set()
+        seen_authors: set[int] = set()
+        with self.transaction():
+            for entry in entries:
+                if isinstance(entry, RawPage):
+                    page_id, stored = self._store_page(entry, crawl_id, now)
+                    pages[entry.url] = pages[entry.final_url] = page_id
+                    result.pages_seen += 1
+                    result.pages_stored += stored
+                elif isinstance(entry, Review):
+                    source = entry.extra.get("source_url")
+                    pid = pages.get(source, page_id) if isinstance(source, str) else page_id
+                    outcome, author_id = self._store_review(entry, pid, crawl_id, now)
+                    seen_subjects.add((entry.site, entry.subject.type, entry.subject.id))
+                    seen_authors.add(author_id)
+                    setattr(result, outcome, getattr(result, outcome) + 1)
+                    result.outcomes.append((entry.site, entry.review_id, outcome))
+                else:
+                    self._store_reject(entry, pages.get(entry.page_url or "", page_id), crawl_id)
+                    result.rejected += 1
+            self.conn.executemany(
+                "UPDATE subjects SET last_seen_at = ? "
+                "WHERE site = ? AND type = ? AND subject_id = ?",
+                [(now, *key) for key in seen_subjects],
+            )
+            self.conn.executemany(
+                "UPDATE authors SET last_seen_at = ? WHERE id = ?",
+                [(now, a) for a in seen_authors],
+            )
+        return result
+
+    def _store_page(self, page: RawPage, crawl_id: int | None, now: str) -> tuple[int, int]:
+        sha = body_sha256(page.body)
+        row = self.conn.execute("SELECT id FROM pages WHERE sha256 = ?", (sha,)).fetchone()
+        if row is not None:
+            self.conn.execute(
+                "UPDATE pages SET last_fetched_at = max(last_fetched_at, ?), "
+                "fetch_count = fetch_count + 1 WHERE id = ?",
+                (page.fetched_at, row[0]),
+            )
+            return int(row[0]), 0
+        compression, blob = compress_body(page.body)
+        cur = self.conn.execute(
+            "INSERT INTO pages (sha256, url, final_url, status, headers, site, fetched_at, "
+            "last_fetched_at, body_size, compression, body, parser_version, crawl_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                sha,
+                page.url,
+                page.final_url,
+                page.status,
+                json.dumps(page.headers, ensure_ascii=False, sort_keys=True),
+                page.site,
+                page.fetched_at,
+                page.fetched_at,
+                len(page.body),
+                compression,
+                blob,
+                page.parser_version,
+                crawl_id,
+            ),
+        )
+        return int(cur.lastrowid or 0), 1
+
+    def _store_reject(self, reject: Reject, page_id: int | None, crawl_id: int | None) -> None:
+        item = reject.item
+        self.conn.execute(
+            "INSERT INTO rejects (rejected_at, site, review_id, reason, page_url, page_id, "
+            "crawl_id, item) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                utc_now(),
+                item.get("site") if isinstance(item.get("site"), str) else None,
+                str(item["review_id"]) if item.get("review_id") is not None else None,
+                reject.reason,
+                reject.page_url,
+                page_id,
+                crawl_id,
+                json.dumps(item, ensure_ascii=False, default=repr),
+            ),
+        )
+
+    def _subject(self, review: Review, now: str) -> None:
+        s = review.subject
+        key = (review.site, s.type, s.id)
+        known = self._subjects.get(key)
+        if known is None:
+            row = self.conn.execute(
+                "SELECT title, url FROM subjects WHERE site = ? AND type = ? AND subject_id = ?",
+                key,
+            ).fetchone()
+            if row is None:
+                self.conn.execute(
+                    "INSERT INTO subjects (site, type, subject_id, title, url, first_seen_at, "
+                    "last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (*key, s.title, s.url, now, now),
+                )
+                known = (s.title, s.url)
+            else:
+                known = (row[0], row[1])
+        title, url = s.title or known[0], s.url or known[1]
+        if (title, url) != known:
+            self.conn.execute(
+                "UPDATE subjects SET title = ?, url = ? WHERE site = ? AND type = ? "
+                "AND subject_id = ?",
+                (title, url, *key),
+            )
+        self._subjects[key] = (title, url)
+
+    def _author_id(self, site: str, name: str, url: str | None, now: str) -> int:
+        key = (site, name)
+        cached = self._authors.get(key)
+        if cached is not None:
+            return cached
+        row = self.conn.execute(
+            "SELECT id, url FROM authors WHERE site = ? AND name = ?", key
+        ).fetchone()
+        if row is None:
+            cur = self.conn.execute(
+                "INSERT INTO authors (site, name, url, first_seen_at, last_seen_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (site, name, url, now, now),
+            )
+            author_id = int(cur.lastrowid or 0)
+        else:
+            author_id = int(row[0])
+            if url and row[1] != url:
+                self.conn.execute("UPDATE authors SET url = ? WHERE id = ?", (url, author_id))
+        self._authors[key] = author_id
+        return author_id
+
+    def _rename_author(self, review: Review, old_id: int, old_name: str, now: str) -> int:
+        """The review's author now shows another name: keep the identity, remember the old name."""
+        site, new_name = review.site, review.author.name
+        self._authors.pop((site, old_name), None)
+        taken = self.conn.execute(
+            "SELECT id FROM authors WHERE site = ? AND name = ?", (site, new_name)
+        ).fetchone()
+        target = old_id if taken is None else int(taken[0])
+        former = self.conn.execute(
+            "SELECT former_names FROM authors WHERE id = ?", (target,)
+        ).fetchone()[0]
+        names: list[str] = json.loads(former)
+        if old_name not in names:
+            names.append(old_name)
+        self.conn.execute(
+            "UPDATE authors SET name = ?, former_names = ?, renamed_at = ?, "
+            "url = coalesce(?, url) WHERE id = ?",
+            (new_name, json.dumps(names, ensure_ascii=False), now, review.author.url, target),
+        )
+        # The author's other reviews show the new name too (and are found by it in search).
+        others = self.conn.execute(
+            "SELECT rowid, text, subject_title, author_name FROM reviews "
+            "WHERE author_id = ? AND NOT (site = ? AND review_id = ?)",
+            (old_id, site, review.review_id),
+        ).fetchall()
+        for rowid, text, title, name in others:
+            self.conn.execute(_FTS_DELETE, (rowid, text, title, name))
+            self.conn.execute(
+                "UPDATE reviews SET author_name = ?, author_id = ? WHERE rowid = ?",
+                (new_name, target, rowid),
+            )
+            self.conn.execute(_FTS_INSERT, (rowid, text, title, new_name))
+        self._authors[(site, new_name)] = target
+        return target
+
+    def _store_review(
+        self, review: Review, page_id: int | None, crawl_id: int | None, now: str
+    ) -> tuple[Outcome, int]:
+        site, rid = review.site, review.review_id
+        self._subject(review, now)
+        current = self.conn.execute(_SELECT_CURRENT, (site, rid)).fetchone()
+        if current is None:
+            author_id = self._author_id(site, review.author.name, review.author.url, now)
+            row = _observed_row(review, author_id, None)
+            cur = self.conn.execute(_INSERT_REVIEW, (site, rid, *row, 1, now, now, page_id))
+            rowid = cur.lastrowid
+            self.conn.execute(_FTS_INSERT, (rowid, review.text, row[3], review.author.name))
+            self._add_version(review, row, page_id, crawl_id, now, known=False)
+            self._add_reactions(review, row, page_id, crawl_id, now)
+            self._set_tags(review)
+            return "new", author_id
+        rowid, version_count, gone_at = current[0], current[1], current[2]
+        old = current[3:]
+        old_author_id, old_name = int(old[_IDX["author_id"]]), old[_IDX["author_name"]]
+        renamed = review.author.name != old_name
+        if renamed:
+            author_id = self._rename_author(review, old_author_id, old_name, now)
+        else:
+            author_id = self._author_id(site, review.author.name, review.author.url, now)
+        row = _observed_row(review, author_id, current)
+        edited = row[_IDX["content_hash"]] != old[_IDX["content_hash"]]
+        if edited:
+            version_count += self._add_version(review, row, page_id, crawl_id, now, known=True)
+        else:
+            self.conn.execute(
+                "UPDATE review_versions SET last_seen_at = ? "
+                "WHERE site = ? AND review_id = ? AND content_hash = ?",
+                (now, site, rid, row[_IDX["content_hash"]]),
+            )
+        reactions_idx, helpful_idx = _IDX["reactions"], _IDX["helpful_count"]
+        if (row[reactions_idx], row[helpful_idx]) != (old[reactions_idx], old[helpful_idx]):
+            self._add_reactions(review, row, page_id, crawl_id, now)
+        if list(old) == row and gone_at is None:
+            self.conn.execute(
+                "UPDATE reviews SET last_seen_at = ?, page_id = coalesce(?, page_id) "
+                "WHERE rowid = ?",
+                (now, page_id, rowid),
+            )
+            return "unchanged", author_id
+        fts_old = (old[_IDX["text"]], old[_IDX["subject_title"]], old_name)
+        fts_new = (row[_IDX["text"]], row[_IDX["subject_title"]], row[_IDX["author_name"]])
+        if fts_old != fts_new:
+            self.conn.execute(_FTS_DELETE, (rowid, *fts_old))
+            self.conn.execute(_FTS_INSERT, (rowid, *fts_new))
+        self.conn.execute(_UPDATE_REVIEW, (*row, version_count, now, page_id, rowid))
+        if review.tags:
+            self._set_tags(review)
+        return ("updated" if edited or renamed else "unchanged"), author_id
+
+    def _add_version(
+        self,
+        review: Review,
+        row: list[Any],
+        page_id: int | None,
+        crawl_id: int | None,
+        now: str,
+        *,
+        known: bool,
+    ) -> int:
+        """Record the (text, rating) state; returns 1 when it is a state not seen before.
+
+        `known`: the review exists, so the state may be an earlier one coming back (A, B, A):
+        then only its `last_seen_at` moves.
+        """
+        key = (review.site, review.review_id, row[_IDX["content_hash"]])
+        if known:
+            cur = self.conn.execute(
+                "UPDATE review_versions SET last_seen_at = ? "
+                "WHERE site = ? AND review_id = ? AND content_hash = ?",
+                (now, *key),
+            )
+            if cur.rowcount:
+                return 0
+        self.conn.execute(
+            "INSERT INTO review_versions (site, review_id, content_hash, rating, text, "
+            "first_seen_at, last_seen_at, page_id, crawl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                review.site,
+                review.review_id,
+                row[_IDX["content_hash"]],
+                row[_IDX["rating"]],
+                review.text,
+                now,
+                now,
+                page_id,
+                crawl_id,
+            ),
+        )
+        return 1
+
+    def _add_reactions(
+        self,
+        review: Review,
+        row: list[Any],
+        page_id: int | None,
+        crawl_id: int | None,
+        now: str,
+    ) -> None:
+        reactions, helpful = row[_IDX["reactions"]], row[_IDX["helpful_count"]]
+        if reactions is None and helpful is None:
+            return
+        self.conn.execute(
+            "INSERT INTO reaction_counts (site, review_id, observed_at, reactions, helpful_count, "
+            "page_id, crawl_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (review.site, review.review_id, now, reactions, helpful, page_id, crawl_id),
+        )
+
+    def _tag_id(self, site: str, slug: str) -> int:
+        key = (site, slug)
+        tag_id = self._tags.get(key)
+        if tag_id is None:
+            self.conn.execute("INSERT OR IGNORE INTO tags (site, slug) VALUES (?, ?)", key)
+            tag_id = int(
+                self.conn.execute(
+                    "SELECT id FROM tags WHERE site = ? AND slug = ?", key
+                ).fetchone()[0]
+            )
+            self._tags[key] = tag_id
+        return tag_id
+
+    def _set_tags(self, review: Review) -> None:
+        """The review's current tags (a layout without tags leaves them as they were)."""
+        if not review.tags:
+            return
+        site, rid = review.site, review.review_id
+        self.conn.execute("DELETE FROM review_tags WHERE site = ? AND review_id = ?", (site, rid))
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO review_tags (site, review_id, tag_id, position) "
+            "VALUES (?, ?, ?, ?)",
+            [(site, rid, self._tag_id(site, slug), i) for i, slug in enumerate(review.tags)],
+        )
+
+    # -- gone -------------------------------------------------------------------------------
+
+    def mark_gone(
+        self,
+        site: str,
+        subject_type: str,
+        subject_id: str,
+        seen_review_ids: Iterable[str],
+        crawl_id: int | None = None,
+    ) -> int:
+        """After a full walk of a subject's reviews: set `gone_at` on its reviews not seen.
+
+        Returns how many reviews were newly marked gone. A review seen again later clears its
+        `gone_at` when stored. `crawl_id` is accepted for the record and the caller's logs.
+        """
+        seen = set(seen_review_ids)
+        now = utc_now()
+        with self.transaction() as conn:
+            rows = conn.execute(
+                "SELECT review_id FROM reviews WHERE site = ? AND subject_type = ? "
+                "AND subject_id = ? AND gone_at IS NULL",
+                (site, subject_type, subject_id),
+            ).fetchall()
+            gone = [(now, site, rid) for (rid,) in rows if rid not in seen]
+            conn.executemany(
+                "UPDATE reviews SET gone_at = ? WHERE site = ? AND review_id = ?", gone
+            )
+        return len(gone)
+
+
+def open_archive(path: str | Path) -> Archive:
+    """Open (creating and migrating if needed) the archive at `path` for writing."""
+    return Archive(path)
+
+
+def read_connection(path: str | Path) -> sqlite3.Connection:
+    """A read-only connection to an existing archive (raises if the file is missing)."""
+    return connect(path, readonly=True)
