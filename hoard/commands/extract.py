@@ -1,0 +1,100 @@
+"""`hoard extract PAGE... --url URL`: saved pages to review JSON lines, with no network.
+
+Each page is parsed whole before any of its reviews is printed, so a page that fails prints
+nothing of its own (one line on stderr instead) while the other pages still print theirs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import BinaryIO
+
+import click
+
+from hoard import exitcodes
+from hoard.errors import UsageError
+from parsers import PageError, parser_for, site_for_url
+from parsers.page import ParsedPage
+
+
+def read_page(page: str) -> bytes:
+    """The bytes of a saved page; `-` is standard input."""
+    if page == "-":
+        return sys.stdin.buffer.read()
+    with open(page, "rb") as handle:
+        return handle.read()
+
+
+def review_lines(parsed: ParsedPage) -> bytes:
+    """The page's reviews as JSON lines (UTF-8, one review per line, contract key order)."""
+    return b"".join(
+        json.dumps(r.to_dict(), ensure_ascii=False).encode("utf-8") + b"\n" for r in parsed.reviews
+    )
+
+
+def extract(pages: tuple[str, ...], url: str, site: str | None, out: BinaryIO) -> int:
+    """Parse every page, write each page's reviews once it parsed whole; the exit status."""
+    try:
+        parser = parser_for(site) if site else parser_for(site_for_url(url))
+    except PageError as exc:
+        raise UsageError(exc.reason) from None
+    failed = 0
+    for page in pages:
+        try:
+            parsed = parser.parse(read_page(page), url)
+        except PageError as exc:
+            failed += 1
+            click.echo(f"hoard: {page}: {exc.reason}", err=True)
+            continue
+        except OSError as exc:
+            failed += 1
+            reason = exc.strerror or str(exc)
+            click.echo(f"hoard: {page}: cannot read the file ({reason}); check the path", err=True)
+            continue
+        out.write(review_lines(parsed))
+        out.flush()
+    return exitcodes.PARTIAL if failed else exitcodes.OK
+
+
+@click.command(
+    epilog=(
+        "Example:\n\n"
+        "\b\n"
+        "  hoard extract saved/cowboy-bebop-reviews.html \\\n"
+        "      --url https://myanimelist.net/anime/1/Cowboy_Bebop/reviews | jq -r .text\n\n"
+        "Exit status: 0 every page parsed (a page without reviews prints nothing); "
+        "1 some page could not be read (its reason is on stderr, none of its reviews printed); "
+        "2 usage error (unknown site or missing --url)."
+    )
+)
+@click.argument("pages", metavar="PAGE...", nargs=-1, required=True)
+@click.option(
+    "--url",
+    required=True,
+    metavar="URL",
+    help="Address the page(s) came from: picks the site, the reviewed title and the next page.",
+)
+@click.option(
+    "--site",
+    metavar="SITE",
+    help="Site parser to use instead of the one the URL's host names (e.g. myanimelist, mal).",
+)
+def command(pages: tuple[str, ...], url: str, site: str | None) -> int:
+    """Print the reviews in saved pages as JSON lines, one review per line (no network).
+
+    Each PAGE is a saved HTML file (`-` reads standard input). The review shape is the review
+    contract: site, review_id, url, subject, author, published_at, text, rating, ... A page that
+    cannot be read correctly (a mobile page, another kind of page, a layout the parser does not
+    know, bytes that are not HTML) prints none of its reviews and one line on stderr:
+    `hoard: PAGE: reason`.
+    """
+    out = sys.stdout.buffer
+    try:
+        return extract(pages, url, site, out)
+    except BrokenPipeError:
+        # The reader (e.g. `head`) has what it wanted; stop quietly without a traceback at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return exitcodes.OK
