@@ -25,7 +25,9 @@ COVERAGE_MIN = 0.99
 FAILURE_MAX = 0.05
 """Largest share of page requests that may fail or answer 429 before the run raises an alarm."""
 
-_FEED_STAT = re.compile(r"^hoard/feed/(?P<feed>.+)/(?P<what>pages|reviews|blocks|page_errors)$")
+_FEED_STAT = re.compile(
+    r"^hoard/feed/(?P<feed>.+)/(?P<what>pages|reviews|blocks|page_errors|request_errors)$"
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -63,12 +65,16 @@ class FeedCounts:
     reviews: int = 0
     blocks: int = 0
     page_errors: int = 0
+    request_errors: int = 0
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FeedCounts:
         """Read back the JSON shape (unknown keys ignored, missing ones 0)."""
         return cls(
-            **{k: int(data.get(k) or 0) for k in ("pages", "reviews", "blocks", "page_errors")}
+            **{
+                k: int(data.get(k) or 0)
+                for k in ("pages", "reviews", "blocks", "page_errors", "request_errors")
+            }
         )
 
 
@@ -126,14 +132,10 @@ def _stat(stats: Mapping[str, Any], key: str) -> int:
 
 
 def failures(stats: Mapping[str, Any]) -> int:
-    """Requests and items that failed for good: error answers left after retries, downloads that
-    ran out of retries, pages the parser could not read, spider exceptions, rejected reviews."""
-    total = (
-        _stat(stats, "httperror/response_ignored_count")
-        + _stat(stats, "retry/max_reached")
-        + _stat(stats, "hoard/reviews_rejected")
-    )
-    total += sum(f.page_errors for f in feed_counts(stats).values())
+    """Requests and items that failed for good: feed pages that could not be fetched (after
+    retries) or parsed, spider exceptions, rejected reviews."""
+    total = _stat(stats, "hoard/reviews_rejected")
+    total += sum(f.page_errors + f.request_errors for f in feed_counts(stats).values())
     total += sum(int(v or 0) for k, v in stats.items() if k.startswith("spider_exceptions/"))
     return total
 

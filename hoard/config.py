@@ -37,8 +37,9 @@ WATCH_KEYS = ("anime", "manga", "recent", "user", "mode", "site")
 SITES = {"mal": "myanimelist", "myanimelist": "myanimelist"}
 """Site names a watch may use, and the site each one means."""
 RECENT_KINDS = ("anime", "manga")
-MODES = ("new", "full")
-"""`new`: stop paging a feed at the first page with nothing new; `full`: read every page."""
+MODES = ("update", "full")
+"""`update`: stop paging a feed at the first page with nothing new; `full`: read every page (and
+mark reviews no longer listed as gone)."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -55,8 +56,8 @@ class Watch:
     """"anime" or "manga": the site-wide listing of the newest reviews."""
     user: str | None = None
     """A user name whose profile reviews are crawled."""
-    mode: str = "new"
-    """"new" (stop at what the archive already has) or "full" (read every page)."""
+    mode: str = "update"
+    """"update" (stop at what the archive already has) or "full" (read every page)."""
     number: int = 1
     """Position of the table in the file (1 = the first [[watch]])."""
     line: int = 0
@@ -317,7 +318,7 @@ def _check_watch(raw: dict[str, Any], number: int, lines: _Lines, fail: Any) -> 
     user = raw.get("user")
     if user is not None and (not isinstance(user, str) or not user.strip()):
         raise fail(line_of("user"), f"'user' must be a user name in quotes, not {user!r}")
-    mode = raw.get("mode", "new")
+    mode = raw.get("mode", "update")
     if mode not in MODES:
         raise fail(line_of("mode"), f"'mode' must be one of {_known(MODES)}, not {mode!r}")
     watch = Watch(

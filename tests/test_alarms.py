@@ -54,7 +54,7 @@ def test_feed_counts_read_the_spiders_stats_and_list_unreached_feeds() -> None:
         healthy_stats(**{"hoard/feed/recent:anime/pages": 2}), {"anime:1": 1, "manga:9": 1}
     )
     assert counts == {
-        "anime:1": FeedCounts(pages=40, reviews=800, blocks=800, page_errors=0),
+        "anime:1": FeedCounts(pages=40, reviews=800, blocks=800, page_errors=0, request_errors=0),
         "manga:9": FeedCounts(),
         "recent:anime": FeedCounts(pages=2),
     }
@@ -150,7 +150,7 @@ def test_failure_rate_counts_final_errors_page_errors_and_429s() -> None:
     stats = healthy_stats(
         **{
             "downloader/response_status_count/429": 1,
-            "httperror/response_ignored_count": 1,
+            "hoard/feed/anime:1/request_errors": 1,
             "hoard/feed/anime:1/page_errors": 1,
         }
     )

@@ -55,7 +55,7 @@ def test_good_file_gives_every_watch_and_setting(tmp_path: Path) -> None:
         (1, 5114),
         (1,),
         None,
-        "new",
+        "update",
     )
     assert (first.number, first.line) == (1, 6)
     assert first.feeds == ["anime:1", "anime:5114", "manga:1"]
@@ -134,7 +134,7 @@ def test_bad_values(tmp_path: Path) -> None:
         "12: unknown site 'imdb' in [[watch]] (known: mal, myanimelist)"
     )
     assert error_of(tmp_path, GOOD.replace('mode = "full"', 'mode = "all"')) == (
-        "14: 'mode' must be one of new, full, not 'all'"
+        "14: 'mode' must be one of update, full, not 'all'"
     )
     assert error_of(tmp_path, 'db = 5\n[[watch]]\nsite = "mal"\nanime = [1]\n') == (
         "1: 'db' must be a file path in quotes, e.g. db = \"archive.db\""
