@@ -1,4 +1,4 @@
-"""Scrapy settings for reviewhoard: polite by default. The only module that reads the environment."""
+"""Scrapy settings for reviewhoard: polite by default. The only module reading the environment."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
 # Who we are, honestly; a contact URL so site operators can reach the person running the crawl.
-HOARD_CONTACT_URL = os.environ.get("HOARD_CONTACT_URL", "https://github.com/reviewhoard/reviewhoard")
+HOARD_CONTACT_URL = os.environ.get(
+    "HOARD_CONTACT_URL", "https://github.com/reviewhoard/reviewhoard"
+)
 USER_AGENT = os.environ.get(
     "HOARD_USER_AGENT",
     f"reviewhoard/0.1 (+{HOARD_CONTACT_URL}; archiving community reviews)",
@@ -36,3 +38,25 @@ MAL_BASE_URL = os.environ.get("MAL_BASE_URL", "https://myanimelist.net")
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("HOARD_LOG_LEVEL", "INFO")
+
+# Requests to the canonical site go to MAL_BASE_URL (before offsite and robots.txt see them);
+# 429 and 503 are retried no sooner than Retry-After says, by our middleware, not Scrapy's.
+DOWNLOADER_MIDDLEWARES = {
+    "middlewares.rebase.RebaseMiddleware": 40,
+    "middlewares.retry_after.RetryAfterMiddleware": 560,
+}
+RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
+RETRY_TIMES = 3
+HOARD_RETRY_AFTER_MAX_TIMES = 5
+"""Retries of one request answered 429/503 before giving up on it."""
+HOARD_BACKOFF_BASE = 5.0
+"""Seconds before the first retry of a 429/503 without Retry-After; doubles each time."""
+HOARD_BACKOFF_CAP = 300.0
+HOARD_RETRY_AFTER_MAX = 3600.0
+"""A Retry-After longer than this ends the crawl (reason retry_after_too_long)."""
+HOARD_MAX_CONSECUTIVE_THROTTLED = 5
+"""This many 429/503 answers in a row end the crawl (reason too_many_429 / too_many_503)."""
+
+# No listening ports opened by a crawl (a cron job needs no console; parallel runs never clash).
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
