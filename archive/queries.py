@@ -41,6 +41,33 @@ def review_hashes(db_path: str, site: str, review_ids: list[str]) -> dict[str, s
         conn.close()
 
 
+def feed_history(
+    conn: sqlite3.Connection, feeds: list[str], before_crawl: int | None = None
+) -> dict[str, dict[str, int]]:
+    """For each feed, its counts in the latest earlier crawl where it yielded reviews:
+    {"anime:1": {"pages": 3, "reviews": 60, "blocks": 60, ...}}; feeds never seen are left out.
+
+    For the alarms ("this feed had reviews before and has none now"); `before_crawl` excludes
+    that crawl and later ones (the run being judged).
+    """
+    if not _has_table(conn, "crawls"):
+        return {}
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(crawls)")}
+    if "feeds" not in columns:
+        return {}
+    out: dict[str, dict[str, int]] = {}
+    for feed in feeds:
+        path = "$." + json.dumps(feed)
+        row = conn.execute(
+            "SELECT json_extract(feeds, ?) FROM crawls WHERE feeds IS NOT NULL "
+            "AND json_extract(feeds, ? || '.reviews') > 0 AND id < ? ORDER BY id DESC LIMIT 1",
+            (path, path, before_crawl if before_crawl is not None else 2**62),
+        ).fetchone()
+        if row and row[0]:
+            out[feed] = json.loads(row[0])
+    return out
+
+
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:
     row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
     return row is not None

@@ -201,6 +201,13 @@ def m0002_edited_reviews_view(db: Database) -> None:
     )
 
 
+@migrations(name="0003_crawl_feed_counts")
+def m0003_crawl_feed_counts(db: Database) -> None:
+    """`crawls.feeds`: per-feed counts of a run as JSON ({"anime:1": {"pages": 3, "reviews": 60,
+    "blocks": 60, ...}}), the memory the "feed went empty" alarm compares the next run with."""
+    db.execute("ALTER TABLE crawls ADD COLUMN feeds TEXT")
+
+
 def apply_migrations(db: Database) -> list[str]:
     """Bring `db` up to the newest layout; returns the names of the migrations just applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -267,9 +267,11 @@ class Archive:
         errors: int = 0,
         alarms: list[Any] | None = None,
         finish_reason: str | None = None,
+        feeds: dict[str, Any] | None = None,
     ) -> None:
         """Close a `crawls` row: outcome (`ok`, `partial`, `alarm`, `interrupted`, `failed`...),
-        counts, alarms (JSON) and Scrapy's finish reason."""
+        counts, alarms (JSON), Scrapy's finish reason and per-feed counts (JSON; kept as they
+        were when None)."""
         with self.transaction() as conn:
             cur = conn.execute(
                 "UPDATE crawls SET finished_at = ?, outcome = ?, reviews_new = ?, "
@@ -293,6 +295,11 @@ class Archive:
             )
             if cur.rowcount != 1:
                 raise KeyError(f"no crawl {crawl_id} in {self.path}")
+            if feeds is not None:
+                conn.execute(
+                    "UPDATE crawls SET feeds = ? WHERE id = ?",
+                    (json.dumps(feeds, sort_keys=True), crawl_id),
+                )
 
     # -- batches ----------------------------------------------------------------------------
 

@@ -1,0 +1,39 @@
+"""The archive's memory of per-feed counts, which the "feed went empty" alarm compares with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from archive.queries import feed_history
+from archive.store import open_archive, read_connection
+
+
+def test_feed_history_is_the_latest_earlier_crawl_that_yielded_reviews(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    with open_archive(db) as archive:
+        first = archive.start_crawl("hoard update")
+        archive.finish_crawl(
+            first,
+            "ok",
+            feeds={"anime:1": {"pages": 2, "reviews": 40, "blocks": 40}, "recent:anime": {}},
+        )
+        second = archive.start_crawl("hoard update")
+        archive.finish_crawl(
+            second, "alarm", feeds={"anime:1": {"pages": 1, "reviews": 0, "blocks": 0}}
+        )
+        third = archive.start_crawl("hoard update")
+        archive.finish_crawl(
+            third, "ok", feeds={"anime:1": {"pages": 1, "reviews": 20, "blocks": 20}}
+        )
+    conn = read_connection(db)
+    try:
+        # Judging the third run: the second yielded nothing, so the first is the memory.
+        assert feed_history(conn, ["anime:1", "recent:anime", "manga:1"], third) == {
+            "anime:1": {"pages": 2, "reviews": 40, "blocks": 40}
+        }
+        assert feed_history(conn, ["anime:1"]) == {
+            "anime:1": {"pages": 1, "reviews": 20, "blocks": 20}
+        }
+        assert feed_history(conn, ["anime:1"], first) == {}
+    finally:
+        conn.close()
