@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, cast
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -61,6 +61,7 @@ _PROGRESS_NEW = re.compile(r"\(\s*(\d+|\?)\s*/\s*(\d+|\?)\s*(eps?|chp?|chapters?
 _PROGRESS_OLD = re.compile(r"(\d+|Unknown|\?)\s+of\s+(\d+|\?|Unknown)\s+(episodes|chapters)\s+seen")
 _HELPFUL = re.compile(r"(\d[\d,]*)\s+(?:people|person|user|users)\s+found this review helpful")
 _OVERALL = re.compile(r"Overall Rating\s*:\s*(\d+(?:\.\d+)?)")
+_NUMBER = re.compile(r"[0-9]{1,4}(?:\.[0-9]{1,3})?")
 _TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*([AaPp][Mm])\s*$")
 _DATE_FORMATS = ("%b %d, %Y", "%B %d, %Y", "%b %d, %Y %I:%M %p", "%m-%d-%y")
 _SUB_SCORE_KEYS = frozenset(
@@ -106,8 +107,15 @@ _X_UPDATE_AT = _elements(f".//div[{_has_class('update_at')}]")
 _X_USERNAME = _elements(f".//div[{_has_class('username')}]//a")
 _X_TAGS = _elements(f".//div[{_has_class('tags')}]/div[{_has_class('tag')}]")
 _X_RATING = _elements(f".//div[{_has_class('rating')}]//span[{_has_class('num')}]")
-_X_REVIEW_LINKS = _strings(".//a[contains(@href, 'reviews.php?')]/@href")
-_X_DATA_ID = _strings(f".//div[{_has_class('js-icon-reaction')}]/@data-id")
+# Review ids come from the block's own furniture, never from links an author put in the text.
+_X_OPEN_LINK = _strings(f".//div[{_has_class('open')}]/a/@href")
+_X_DATA_ID = _strings(
+    f".//div[{_has_class('js-icon-reaction')} or {_has_class('js-btn-reaction')}]/@data-id"
+)
+_X_PERMALINK = _strings(
+    ".//a[contains(@href, 'reviews.php?')]"
+    f"[not(ancestor::div[{_has_class('textReadability')}])]/@href"
+)
 _X_TITLEBLOCK = _elements(f".//div[{_has_class('titleblock')}]//a[@href]")
 _X_MORE_REVIEWS = _elements(
     "//a[@data-ga-click-type='review-more-reviews'][@href]"
@@ -116,10 +124,18 @@ _X_MORE_REVIEWS = _elements(
 _X_OLD_TEXT = _elements(f".//div[{_has_class('textReadability')}]")
 _X_PROFILE_LINKS = _elements(".//a[contains(@href, '/profile/')][normalize-space(.)]")
 _X_SCORE_ROWS = _elements(".//div[starts-with(@id, 'score')]//tr")
-_X_SCORE_IDS = _strings(".//*[starts-with(@id, 'score')]/@id")
 _X_OG_TITLE = _strings("//meta[@property='og:title']/@content")
 _X_MOBILE_BOX = _elements(f"//div[{_has_class('review-element')}]/a[{_has_class('review-box')}]")
+_X_BLOCK_ANCESTOR = _elements(
+    f"ancestor::div[{_has_class('review-element')}]"
+    f" | ancestor::div[{_has_class('borderDark')}][.//div[{_has_class('textReadability')}]]"
+)
 _X_IN_TEXT = _elements(f"ancestor::div[{_has_class('textReadability')}]")
+
+
+_HTML_PARSER = lxml.html.HTMLParser(encoding="utf-8")
+"""The page is decoded by `decode_html` (BOM, UTF-8, declared charset, cp1252) and handed to
+lxml as UTF-8, so a wrong `<meta charset>` cannot make lxml decode it a second way."""
 
 
 def parse(body: bytes, url: str) -> ParsedPage:
@@ -130,7 +146,7 @@ def parse(body: bytes, url: str) -> ParsedPage:
     """
     text = decode_html(body, url)
     try:
-        root = lxml.html.document_fromstring(text)
+        root = lxml.html.document_fromstring(text.encode("utf-8"), parser=_HTML_PARSER)
     except (etree.ParserError, ValueError) as exc:
         raise PageError(f"not an HTML page ({exc}): check the file", url) from None
     if _is_mobile(root):
@@ -144,6 +160,13 @@ def parse(body: bytes, url: str) -> ParsedPage:
         raise PageError(
             "page is cut short (no closing </html>): its last review may be partial; "
             "fetch it again",
+            url,
+        )
+    blocks = new_blocks or old_blocks
+    if any(_X_BLOCK_ANCESTOR(block) for block in blocks):
+        raise PageError(
+            "review blocks are nested in one another (unclosed markup): which part belongs to "
+            "which review is unclear; fetch the page again",
             url,
         )
     page_subject = _page_subject(root, url)
@@ -175,7 +198,7 @@ def _is_cut_short(text: str) -> bool:
 
 
 def _page_kind(url: str) -> str:
-    parts = urlsplit(url)
+    parts = _split(url)
     path = parts.path.rstrip("/")
     if path.endswith("/reviews.php") or path == "reviews.php":
         return "review" if "id=" in parts.query else "listing"
@@ -203,7 +226,7 @@ def _empty_page(root: etree._Element, text: str, kind: str, url: str) -> ParsedP
 
 def _page_subject(root: etree._Element, url: str) -> Subject | None:
     """The title a title page is about: type and id from the URL, title from og:title."""
-    match = _SUBJECT_PATH.search(urlsplit(url).path + "/")
+    match = _SUBJECT_PATH.search(_split(url).path + "/")
     if not match:
         return None
     kind, sid = match.groups()
@@ -214,7 +237,7 @@ def _page_subject(root: etree._Element, url: str) -> Subject | None:
 
 def _subject_from_link(block: etree._Element) -> Subject | None:
     for link in _X_TITLEBLOCK(block):
-        match = _SUBJECT_PATH.search(urlsplit(link.get("href")).path + "/")
+        match = _SUBJECT_PATH.search(_split(link.get("href") or "").path + "/")
         if match:
             kind, sid = match.groups()
             title = " ".join(link.text_content().split()) or None
@@ -226,7 +249,7 @@ def _next_url(root: etree._Element, url: str) -> str | None:
     for link in _X_MORE_REVIEWS(root):
         href = (link.get("href") or "").strip()
         if href and not href.startswith(("#", "javascript:")):
-            return urljoin(url, href)
+            return _absolute(url, href)
     return None
 
 
@@ -260,12 +283,28 @@ def _published_at(date_text: str, time_text: str | None) -> str | None:
 
 
 def _number(text: str) -> int | float | None:
-    text = text.strip().replace(",", "")
+    """'10' -> 10, '7.5' -> 7.5; None for anything else (no NaN, no infinity, no words)."""
+    match = _NUMBER.fullmatch(text.strip().replace(",", ""))
+    if not match:
+        return None
+    value = float(match.group(0))
+    return int(value) if value.is_integer() else value
+
+
+def _split(url: str) -> SplitResult:
+    """urlsplit that never raises: a malformed address (`http://[x`) splits as an empty one."""
     try:
-        value = float(text)
+        return urlsplit(url)
+    except ValueError:
+        return urlsplit("")
+
+
+def _absolute(base: str, href: str) -> str | None:
+    """`href` resolved against `base`, or None when it is no valid address."""
+    try:
+        return urljoin(base, href.strip())
     except ValueError:
         return None
-    return int(value) if value.is_integer() else value
 
 
 class _Block:
@@ -332,14 +371,16 @@ class _NewBlock(_Block):
     layout = "current"
 
     def _review_id(self) -> str:
-        found = _review_id_from(_X_REVIEW_LINKS(self.el))
+        found = _review_id_from(_X_OPEN_LINK(self.el))
         if found is None:
-            ids = [str(v).strip() for v in _X_DATA_ID(self.el) if str(v).strip().isdigit()]
+            ids = [v.strip() for v in _X_DATA_ID(self.el) if v.strip().isdigit()]
             found = ids[0] if ids else None
+        if found is None and _page_kind(self.url) == "review":
+            found = _review_id_from([self.url])
         if found is None:
             raise PageError(
-                "current layout: a review block has no review id (no reviews.php?id= link, "
-                "no data-id); nothing from it was kept",
+                "current layout: a review block has no review id (no Open link, no reaction "
+                "data-id): the page is cut short or the layout changed; nothing from it was kept",
                 self.url,
             )
         return found
@@ -362,7 +403,7 @@ class _NewBlock(_Block):
             name = link.text_content().strip()
             if name:
                 href = link.get("href")
-                return Author(name=name, url=urljoin(BASE_URL, href) if href else None)
+                return Author(name=name, url=_absolute(BASE_URL, href) if href else None)
         raise self.fail("author (div.username a)")
 
     def _published_at(self) -> str:
@@ -409,7 +450,7 @@ class _NewBlock(_Block):
         try:
             counts = json.loads(raw)["count"]
             values = [int(c) for c in counts]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise self.fail("readable reactions (data-reactions is not the known JSON)") from None
         if len(values) != len(REACTION_KEYS):
             raise self.fail(f"seven reaction counts (data-reactions has {len(values)})")
@@ -446,17 +487,12 @@ class _OldBlock(_Block):
         self.header_text = _header_text(element, self.text_el)
 
     def _review_id(self) -> str:
-        found = _review_id_from(_X_REVIEW_LINKS(self.el))
-        if found is None:
-            for node_id in _X_SCORE_IDS(self.el):
-                digits = str(node_id)[len("score") :]
-                if digits.isdigit():
-                    found = digits
-                    break
+        # The permalink closes the block: without it the block may be cut short mid-text.
+        found = _review_id_from(_X_PERMALINK(self.el))
         if found is None:
             raise PageError(
-                "old layout: a review block has no review id (no permalink, no score table id); "
-                "nothing from it was kept",
+                "old layout: a review block has no permalink (reviews.php?id=N): the page is cut "
+                "short or the layout changed; nothing from it was kept",
                 self.url,
             )
         return found
@@ -481,7 +517,7 @@ class _OldBlock(_Block):
             name = link.text_content().strip()
             href = link.get("href") or ""
             if name and not href.rstrip("/").endswith("/reviews"):
-                return Author(name=name, url=urljoin(BASE_URL, href))
+                return Author(name=name, url=_absolute(BASE_URL, href))
         raise self.fail("author (profile link)")
 
     def _published_at(self) -> str:
