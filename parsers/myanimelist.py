@@ -30,7 +30,7 @@ from lxml.html import HtmlElement
 from items import Author, Progress, Review, Subject
 from parsers.errors import PageError
 from parsers.page import ParsedPage
-from parsers.text import BREAK, clean_text, decode_html, element_text, raw_text
+from parsers.text import BLOCK_EDGE, BREAK, clean_text, decode_html, element_text, raw_text
 
 SITE = "myanimelist"
 DOMAINS: tuple[str, ...] = ("myanimelist.net",)
@@ -581,4 +581,4 @@ def _skip_old(el: etree._Element) -> bool:
 def _header_text(block: etree._Element, text_el: etree._Element) -> str:
     """Whitespace-normalised text of the block outside its text container, in page order."""
     raw = raw_text(block, lambda el: el is text_el)
-    return " ".join(raw.replace(BREAK, " ").split())
+    return " ".join(raw.replace(BREAK, " ").replace(BLOCK_EDGE, " ").split())

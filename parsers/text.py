@@ -28,6 +28,10 @@ from parsers.errors import PageError
 
 BREAK = "\x00"
 """Marks a hard line break (`<br>`) in raw text: lxml never yields NUL, so it cannot collide."""
+BLOCK_EDGE = "\x01"
+"""Marks the edge of a block element: a line break only where the line has text (as a browser
+starts a `<div>` on a new line, but never adds an empty line for it)."""
+_BREAKS = re.compile("([\x00\x01])")
 
 # Characters that a UTF-8 continuation byte (0x80-0xBF) becomes when read as cp1252 or Latin-1.
 _CONTINUATION = "".join(
@@ -122,13 +126,24 @@ def fix_mojibake(text: str) -> str:
 
 
 def clean_text(raw: str) -> str:
-    """Raw review text (source whitespace as is, `BREAK` for each `<br>`) to the contract's text."""
+    """Raw review text (source whitespace as is, `BREAK` for each `<br>`, `BLOCK_EDGE` around
+    block elements) to the contract's text."""
     text = fix_mojibake(unescape_again(raw.translate(_SOURCE_SPACE)))
     lines: list[str] = []
-    for line in text.split(BREAK):
-        line = _SPACES.sub(" ", line).strip()
+    current = ""
+    for token in _BREAKS.split(text):
+        if token == BLOCK_EDGE:
+            token = BREAK if current.strip() else ""
+        if token != BREAK:
+            current += token
+            continue
+        line = _SPACES.sub(" ", current).strip()
+        current = ""
         if line or (lines and lines[-1]):
             lines.append(line)
+    line = _SPACES.sub(" ", current).strip()
+    if line:
+        lines.append(line)
     while lines and not lines[-1]:
         lines.pop()
     return "\n".join(lines)
@@ -154,19 +169,23 @@ def raw_text(element: etree._Element, skip: Skip | None = None) -> str:
 def _collect(element: etree._Element, parts: list[str], skip: Skip | None) -> None:
     if element.text:
         parts.append(element.text)
+    after_button = False
     for child in element:
         tag = child.tag
         if not isinstance(tag, str):  # comments and processing instructions: only their tail
             pass
         elif tag == "br":
-            parts.append(BREAK)
+            # A spoiler's "Hide spoiler" button sits on its own line: its line end goes with it.
+            if not after_button:
+                parts.append(BREAK)
         elif tag in SKIP_TAGS or (skip is not None and skip(child)):
             pass
         elif tag in BLOCK_TAGS:
-            parts.append(BREAK)
+            parts.append(BLOCK_EDGE)
             _collect(child, parts, skip)
-            parts.append(BREAK)
+            parts.append(BLOCK_EDGE)
         else:
             _collect(child, parts, skip)
+        after_button = tag == "input" and not (child.tail and child.tail.strip())
         if child.tail:
             parts.append(child.tail)

@@ -172,3 +172,22 @@ def test_unpinned_fields_and_time_are_filled(
     assert first.subject.title == title
     assert first.subject.url == "https://myanimelist.net/anime/" + first.subject.id
     assert first.author.url == author_url
+
+
+EDITED_BETWEEN_CAPTURES = {"293082", "144725"}
+"""Reviews whose authors really edited the text between the 2018 and 2022 captures (README)."""
+
+
+def test_same_review_in_old_and_new_layout_has_the_same_text(mal_fixtures: Path) -> None:
+    """Cowboy Bebop's tab in 2018 (old layout) and 2022 (new): the clean-text rules give the
+    same text for the same review, except where its author really edited it."""
+    url = url_for("anime-1-reviews-2022-10.html")
+    old = myanimelist.parse((mal_fixtures / "anime-1-reviews-2018-12-old.html").read_bytes(), url)
+    new = myanimelist.parse((mal_fixtures / "anime-1-reviews-2022-10.html").read_bytes(), url)
+    old_texts = {r.review_id: r.text for r in old.reviews}
+    new_texts = {r.review_id: r.text for r in new.reviews}
+    both = sorted(set(old_texts) & set(new_texts))
+    assert len(both) == 16
+    differ = {rid for rid in both if old_texts[rid] != new_texts[rid]}
+    assert differ == EDITED_BETWEEN_CAPTURES
+    assert all(len(old_texts[rid]) > 500 for rid in both)
