@@ -60,3 +60,13 @@ HOARD_MAX_CONSECUTIVE_THROTTLED = 5
 # No listening ports opened by a crawl (a cron job needs no console; parallel runs never clash).
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
+
+# The archive's pipelines in order: normalize, validate, version/dedupe, store (a class a file).
+ITEM_PIPELINES = {
+    "pipelines.normalize.NormalizePipeline": 100,
+    "pipelines.validate.ValidatePipeline": 200,
+    "pipelines.version.VersionPipeline": 300,
+    "pipelines.store.StorePipeline": 900,
+}
+HOARD_STORE_BATCH = int(os.environ.get("HOARD_STORE_BATCH", "500"))
+"""Reviews the store buffers before a write (at a page boundary): the most a killed crawl loses."""

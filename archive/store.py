@@ -22,6 +22,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -111,7 +112,7 @@ _REVIEW_COLUMNS: tuple[str, ...] = (
 """The columns of `reviews` an observation sets (besides keys, counters and seen times)."""
 
 _SELECT_CURRENT = (
-    "SELECT rowid, version_count, gone_at, "
+    "SELECT rowid, version_count, gone_at, last_seen_at, "
     + ", ".join(_REVIEW_COLUMNS)
     + " FROM reviews WHERE site = ? AND review_id = ?"
 )
@@ -125,7 +126,8 @@ _INSERT_REVIEW = (
 _UPDATE_REVIEW = (
     "UPDATE reviews SET "
     + ", ".join(f"{c} = ?" for c in _REVIEW_COLUMNS)
-    + ", version_count = ?, last_seen_at = ?, gone_at = NULL, page_id = ? WHERE rowid = ?"
+    + ", version_count = ?, last_seen_at = max(last_seen_at, ?), gone_at = NULL, page_id = ? "
+    "WHERE rowid = ?"
 )
 _FTS_INSERT = (
     "INSERT INTO reviews_fts (rowid, text, subject_title, author_name) VALUES (?, ?, ?, ?)"
@@ -134,6 +136,17 @@ _FTS_DELETE = (
     "INSERT INTO reviews_fts (reviews_fts, rowid, text, subject_title, author_name) "
     "VALUES ('delete', ?, ?, ?, ?)"
 )
+CRAWL_COUNTS: tuple[str, ...] = (
+    "reviews_new",
+    "reviews_updated",
+    "reviews_unchanged",
+    "reviews_rejected",
+    "pages_stored",
+    "requests",
+    "errors",
+)
+"""The count columns of `crawls`."""
+
 _IDX = {c: i for i, c in enumerate(_REVIEW_COLUMNS)}
 
 KEEP_KNOWN: tuple[str, ...] = (
@@ -150,6 +163,14 @@ KEEP_KNOWN: tuple[str, ...] = (
 the layout lacks the field). Text and rating never do: they are what a version is."""
 
 
+def iso_utc(moment: str) -> str:
+    """An ISO 8601 time as the archive writes it (UTC, microseconds, Z), so times sort as text."""
+    parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
@@ -158,7 +179,7 @@ def _number(value: float | int | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _observed_row(review: Review, author_id: int, previous: tuple[Any, ...] | None) -> list[Any]:
+def _observed_row(review: Review, author_id: int, old: tuple[Any, ...] | None) -> list[Any]:
     """The `reviews` columns for this observation, keeping known values it does not carry."""
     progress = review.progress
     row: list[Any] = [
@@ -186,8 +207,7 @@ def _observed_row(review: Review, author_id: int, previous: tuple[Any, ...] | No
         content_hash(review),
     ]
     extra = dict(review.extra)
-    if previous is not None:
-        old = previous[3:]
+    if old is not None:
         for name in KEEP_KNOWN:
             if row[_IDX[name]] is None:
                 row[_IDX[name]] = old[_IDX[name]]
@@ -258,97 +278,128 @@ class Archive:
         crawl_id: int,
         outcome: str,
         *,
-        reviews_new: int = 0,
-        reviews_updated: int = 0,
-        reviews_unchanged: int = 0,
-        reviews_rejected: int = 0,
-        pages_stored: int = 0,
-        requests: int = 0,
-        errors: int = 0,
+        reviews_new: int | None = None,
+        reviews_updated: int | None = None,
+        reviews_unchanged: int | None = None,
+        reviews_rejected: int | None = None,
+        pages_stored: int | None = None,
+        requests: int | None = None,
+        errors: int | None = None,
         alarms: list[Any] | None = None,
         finish_reason: str | None = None,
-        feeds: dict[str, Any] | None = None,
     ) -> None:
         """Close a `crawls` row: outcome (`ok`, `partial`, `alarm`, `interrupted`, `failed`...),
-        counts, alarms (JSON), Scrapy's finish reason and per-feed counts (JSON; kept as they
-        were when None)."""
+        alarms (JSON) and Scrapy's finish reason. A count left None keeps the value the store
+        pipeline recorded at close."""
+        counts = {
+            "reviews_new": reviews_new,
+            "reviews_updated": reviews_updated,
+            "reviews_unchanged": reviews_unchanged,
+            "reviews_rejected": reviews_rejected,
+            "pages_stored": pages_stored,
+            "requests": requests,
+            "errors": errors,
+        }
         with self.transaction() as conn:
-            cur = conn.execute(
-                "UPDATE crawls SET finished_at = ?, outcome = ?, reviews_new = ?, "
-                "reviews_updated = ?, reviews_unchanged = ?, reviews_rejected = ?, "
-                "pages_stored = ?, requests = ?, errors = ?, alarms = ?, finish_reason = ? "
+            self._set_counts(crawl_id, counts)
+            conn.execute(
+                "UPDATE crawls SET finished_at = ?, outcome = ?, alarms = ?, finish_reason = ? "
                 "WHERE id = ?",
                 (
                     utc_now(),
                     outcome,
-                    reviews_new,
-                    reviews_updated,
-                    reviews_unchanged,
-                    reviews_rejected,
-                    pages_stored,
-                    requests,
-                    errors,
                     None if alarms is None else json.dumps(alarms, ensure_ascii=False),
                     finish_reason,
                     crawl_id,
                 ),
             )
-            if cur.rowcount != 1:
-                raise KeyError(f"no crawl {crawl_id} in {self.path}")
-            if feeds is not None:
-                conn.execute(
-                    "UPDATE crawls SET feeds = ? WHERE id = ?",
-                    (json.dumps(feeds, sort_keys=True), crawl_id),
-                )
+
+    def record_crawl_counts(self, crawl_id: int, **counts: int | None) -> None:
+        """Set a running crawl's counts (`reviews_new=...`, `requests=...`); None keeps a count."""
+        with self.transaction():
+            self._set_counts(crawl_id, counts)
+
+    def _set_counts(self, crawl_id: int, counts: dict[str, int | None]) -> None:
+        unknown = set(counts) - set(CRAWL_COUNTS)
+        if unknown:
+            raise TypeError(f"unknown crawl counts {sorted(unknown)}")
+        cur = self.conn.execute(
+            "UPDATE crawls SET "
+            + ", ".join(f"{c} = coalesce(?, {c})" for c in CRAWL_COUNTS)
+            + " WHERE id = ?",
+            (*(counts.get(c) for c in CRAWL_COUNTS), crawl_id),
+        )
+        if cur.rowcount != 1:
+            raise KeyError(f"no crawl {crawl_id} in {self.path}")
 
     # -- batches ----------------------------------------------------------------------------
 
     def write(
-        self, entries: Iterable[RawPage | Review | Reject], crawl_id: int | None = None
+        self,
+        entries: Iterable[RawPage | Review | Reject],
+        crawl_id: int | None = None,
+        *,
+        reread: bool = False,
     ) -> BatchResult:
         """Store pages, reviews and rejects in order, in one transaction.
 
         A review is linked to the page named by its `extra["source_url"]` when that page is in
-        the batch, else to the last page before it.
+        the batch, else to the last page before it, and was seen when that page was fetched.
+        `reread` (for `hoard reparse`): the pages are already stored and are being read again by
+        a newer parser, so a different text read from the same page corrects the version read
+        from it before instead of adding one.
         """
         result = BatchResult()
         now = utc_now()
-        pages: dict[str, int] = {}
-        page_id: int | None = None
+        pages: dict[str, tuple[int, str]] = {}
+        page: tuple[int | None, str] = (None, now)
         seen_subjects: set[tuple[str, str, str]] = set()
         seen_authors: set[int] = set()
         with self.transaction():
             for entry in entries:
                 if isinstance(entry, RawPage):
-                    page_id, stored = self._store_page(entry, crawl_id, now)
-                    pages[entry.url] = pages[entry.final_url] = page_id
+                    page_id, stored = self._store_page(entry, crawl_id, reread=reread)
+                    page = (page_id, iso_utc(entry.fetched_at))
+                    pages[entry.url] = pages[entry.final_url] = page
                     result.pages_seen += 1
                     result.pages_stored += stored
                 elif isinstance(entry, Review):
                     source = entry.extra.get("source_url")
-                    pid = pages.get(source, page_id) if isinstance(source, str) else page_id
-                    outcome, author_id = self._store_review(entry, pid, crawl_id, now)
+                    pid, seen = pages.get(source, page) if isinstance(source, str) else page
+                    outcome, author_id = self._store_review(
+                        entry, pid, crawl_id, seen, reread=reread
+                    )
                     seen_subjects.add((entry.site, entry.subject.type, entry.subject.id))
                     seen_authors.add(author_id)
                     setattr(result, outcome, getattr(result, outcome) + 1)
                     result.outcomes.append((entry.site, entry.review_id, outcome))
                 else:
-                    self._store_reject(entry, pages.get(entry.page_url or "", page_id), crawl_id)
+                    pid = pages.get(entry.page_url or "", page)[0]
+                    self._store_reject(entry, pid, crawl_id)
                     result.rejected += 1
-            self.conn.executemany(
-                "UPDATE subjects SET last_seen_at = ? "
-                "WHERE site = ? AND type = ? AND subject_id = ?",
-                [(now, *key) for key in seen_subjects],
-            )
-            self.conn.executemany(
-                "UPDATE authors SET last_seen_at = ? WHERE id = ?",
-                [(now, a) for a in seen_authors],
-            )
+            latest = max([now, *(seen for _pid, seen in pages.values())]) if not reread else None
+            if latest is not None:
+                self.conn.executemany(
+                    "UPDATE subjects SET last_seen_at = max(last_seen_at, ?) "
+                    "WHERE site = ? AND type = ? AND subject_id = ?",
+                    [(latest, *key) for key in seen_subjects],
+                )
+                self.conn.executemany(
+                    "UPDATE authors SET last_seen_at = max(last_seen_at, ?) WHERE id = ?",
+                    [(latest, a) for a in seen_authors],
+                )
         return result
 
-    def _store_page(self, page: RawPage, crawl_id: int | None, now: str) -> tuple[int, int]:
+    def _store_page(
+        self, page: RawPage, crawl_id: int | None, *, reread: bool = False
+    ) -> tuple[int, int]:
         sha = body_sha256(page.body)
         row = self.conn.execute("SELECT id FROM pages WHERE sha256 = ?", (sha,)).fetchone()
+        if row is not None and reread:
+            self.conn.execute(
+                "UPDATE pages SET parser_version = ? WHERE id = ?", (page.parser_version, row[0])
+            )
+            return int(row[0]), 0
         if row is not None:
             self.conn.execute(
                 "UPDATE pages SET last_fetched_at = max(last_fetched_at, ?), "
@@ -459,6 +510,7 @@ class Archive:
         names: list[str] = json.loads(former)
         if old_name not in names:
             names.append(old_name)
+        names = [n for n in names if n != new_name]
         self.conn.execute(
             "UPDATE authors SET name = ?, former_names = ?, renamed_at = ?, "
             "url = coalesce(?, url) WHERE id = ?",
@@ -481,47 +533,54 @@ class Archive:
         return target
 
     def _store_review(
-        self, review: Review, page_id: int | None, crawl_id: int | None, now: str
+        self,
+        review: Review,
+        page_id: int | None,
+        crawl_id: int | None,
+        seen: str,
+        *,
+        reread: bool = False,
     ) -> tuple[Outcome, int]:
         site, rid = review.site, review.review_id
-        self._subject(review, now)
+        self._subject(review, seen)
         current = self.conn.execute(_SELECT_CURRENT, (site, rid)).fetchone()
         if current is None:
-            author_id = self._author_id(site, review.author.name, review.author.url, now)
+            author_id = self._author_id(site, review.author.name, review.author.url, seen)
             row = _observed_row(review, author_id, None)
-            cur = self.conn.execute(_INSERT_REVIEW, (site, rid, *row, 1, now, now, page_id))
+            cur = self.conn.execute(_INSERT_REVIEW, (site, rid, *row, 1, seen, seen, page_id))
             rowid = cur.lastrowid
             self.conn.execute(_FTS_INSERT, (rowid, review.text, row[3], review.author.name))
-            self._add_version(review, row, page_id, crawl_id, now, known=False)
-            self._add_reactions(review, row, page_id, crawl_id, now)
+            self._add_version(review, row, page_id, crawl_id, seen, known=False)
+            self._add_reactions(review, row, page_id, crawl_id, seen)
             self._set_tags(review)
             return "new", author_id
-        rowid, version_count, gone_at = current[0], current[1], current[2]
-        old = current[3:]
+        rowid, version_count, gone_at, last_seen = current[:4]
+        old: tuple[Any, ...] = current[4:]
         old_author_id, old_name = int(old[_IDX["author_id"]]), old[_IDX["author_name"]]
+        new_hash = content_hash(review)
+        if seen < last_seen:
+            return self._store_older(review, rowid, new_hash, page_id, crawl_id, seen, reread)
         renamed = review.author.name != old_name
         if renamed:
-            author_id = self._rename_author(review, old_author_id, old_name, now)
+            author_id = self._rename_author(review, old_author_id, old_name, seen)
         else:
-            author_id = self._author_id(site, review.author.name, review.author.url, now)
-        row = _observed_row(review, author_id, current)
-        edited = row[_IDX["content_hash"]] != old[_IDX["content_hash"]]
-        if edited:
-            version_count += self._add_version(review, row, page_id, crawl_id, now, known=True)
+            author_id = self._author_id(site, review.author.name, review.author.url, seen)
+        row = _observed_row(review, author_id, old)
+        edited = new_hash != old[_IDX["content_hash"]]
+        if edited and reread and self._correct_version(review, new_hash, page_id):
+            pass  # the same page read better: the version it gave is corrected, none is added
+        elif edited:
+            version_count += self._add_version(review, row, page_id, crawl_id, seen, known=True)
         else:
-            self.conn.execute(
-                "UPDATE review_versions SET last_seen_at = ? "
-                "WHERE site = ? AND review_id = ? AND content_hash = ?",
-                (now, site, rid, row[_IDX["content_hash"]]),
-            )
+            self._saw_version(review, new_hash, seen)
         reactions_idx, helpful_idx = _IDX["reactions"], _IDX["helpful_count"]
         if (row[reactions_idx], row[helpful_idx]) != (old[reactions_idx], old[helpful_idx]):
-            self._add_reactions(review, row, page_id, crawl_id, now)
+            self._add_reactions(review, row, page_id, crawl_id, seen)
         if list(old) == row and gone_at is None:
             self.conn.execute(
                 "UPDATE reviews SET last_seen_at = ?, page_id = coalesce(?, page_id) "
                 "WHERE rowid = ?",
-                (now, page_id, rowid),
+                (seen, page_id, rowid),
             )
             return "unchanged", author_id
         fts_old = (old[_IDX["text"]], old[_IDX["subject_title"]], old_name)
@@ -529,10 +588,73 @@ class Archive:
         if fts_old != fts_new:
             self.conn.execute(_FTS_DELETE, (rowid, *fts_old))
             self.conn.execute(_FTS_INSERT, (rowid, *fts_new))
-        self.conn.execute(_UPDATE_REVIEW, (*row, version_count, now, page_id, rowid))
+        self.conn.execute(_UPDATE_REVIEW, (*row, version_count, seen, page_id, rowid))
         if review.tags:
             self._set_tags(review)
         return ("updated" if edited or renamed else "unchanged"), author_id
+
+    def _store_older(
+        self,
+        review: Review,
+        rowid: int,
+        new_hash: str,
+        page_id: int | None,
+        crawl_id: int | None,
+        seen: str,
+        reread: bool,
+    ) -> tuple[Outcome, int]:
+        """An observation older than the review's current state (an old capture imported late):
+        it may add a version never seen, and move first-seen times back, never roll back."""
+        author_id = self._author_id(review.site, review.author.name, review.author.url, seen)
+        self.conn.execute(
+            "UPDATE reviews SET first_seen_at = min(first_seen_at, ?) WHERE rowid = ?",
+            (seen, rowid),
+        )
+        if self._saw_version(review, new_hash, seen):
+            return "unchanged", author_id
+        if reread and self._correct_version(review, new_hash, page_id):
+            return "updated", author_id
+        row = _observed_row(review, author_id, None)
+        self._add_version(review, row, page_id, crawl_id, seen, known=False)
+        self.conn.execute(
+            "UPDATE reviews SET version_count = version_count + 1 WHERE rowid = ?", (rowid,)
+        )
+        return "updated", author_id
+
+    def _saw_version(self, review: Review, digest: str, seen: str) -> bool:
+        """Widen a known version's seen times; False when (text, rating) is a state not seen."""
+        cur = self.conn.execute(
+            "UPDATE review_versions SET first_seen_at = min(first_seen_at, ?), "
+            "last_seen_at = max(last_seen_at, ?) "
+            "WHERE site = ? AND review_id = ? AND content_hash = ?",
+            (seen, seen, review.site, review.review_id, digest),
+        )
+        return cur.rowcount > 0
+
+    def _correct_version(self, review: Review, digest: str, page_id: int | None) -> bool:
+        """`hoard reparse`: the version first read from this very page was read differently by
+        an older parser; correct it in place (it is not an edit). False when there is none."""
+        if page_id is None:
+            return False
+        cur = self.conn.execute(
+            "UPDATE review_versions SET content_hash = ?, text = ?, rating = ? "
+            "WHERE site = ? AND review_id = ? AND page_id = ? AND content_hash != ? "
+            "AND NOT EXISTS (SELECT 1 FROM review_versions v WHERE v.site = ? "
+            "AND v.review_id = ? AND v.content_hash = ?)",
+            (
+                digest,
+                review.text,
+                _number(review.rating),
+                review.site,
+                review.review_id,
+                page_id,
+                digest,
+                review.site,
+                review.review_id,
+                digest,
+            ),
+        )
+        return cur.rowcount > 0
 
     def _add_version(
         self,
@@ -549,15 +671,8 @@ class Archive:
         `known`: the review exists, so the state may be an earlier one coming back (A, B, A):
         then only its `last_seen_at` moves.
         """
-        key = (review.site, review.review_id, row[_IDX["content_hash"]])
-        if known:
-            cur = self.conn.execute(
-                "UPDATE review_versions SET last_seen_at = ? "
-                "WHERE site = ? AND review_id = ? AND content_hash = ?",
-                (now, *key),
-            )
-            if cur.rowcount:
-                return 0
+        if known and self._saw_version(review, row[_IDX["content_hash"]], now):
+            return 0
         self.conn.execute(
             "INSERT INTO review_versions (site, review_id, content_hash, rating, text, "
             "first_seen_at, last_seen_at, page_id, crawl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -1,0 +1,146 @@
+"""What the pipelines of one run share: the archive, the crawl row, the write buffer, the counts.
+
+In a Scrapy crawl there is one context per crawler (found with `PipelineContext.for_crawler`);
+`hoard import` and `hoard reparse` make one directly and run the same pipeline classes through
+`pipelines.chain.PipelineChain`, without an engine.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any, Self
+
+from archive.store import Archive, BatchResult, Reject
+from items import RawPage, Review
+
+STAT_PREFIX = "hoard/"
+REVIEWS_NEW = "hoard/reviews_new"
+REVIEWS_UPDATED = "hoard/reviews_updated"
+REVIEWS_UNCHANGED = "hoard/reviews_unchanged"
+REVIEWS_REJECTED = "hoard/reviews_rejected"
+REVIEWS_DUPLICATE = "hoard/reviews_duplicate"
+PAGES_STORED = "hoard/pages_stored"
+PAGES_SEEN = "hoard/pages_seen"
+
+DEFAULT_BATCH_SIZE = 500
+"""Reviews buffered before a write; a killed run loses at most this many unflushed items."""
+
+_BY_CRAWLER: weakref.WeakKeyDictionary[Any, PipelineContext] = weakref.WeakKeyDictionary()
+
+
+class PipelineContext:
+    """The state one run's pipelines share.
+
+    `inc` counts into Scrapy's stats collector when there is one, else into `stats`. The archive
+    is opened on first write. `crawl_id` is the `crawls` row items are recorded against; when
+    None the store pipeline opens (and closes) its own row.
+    """
+
+    def __init__(
+        self,
+        db_path: str,
+        *,
+        crawl_id: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        inc_value: Callable[[str, int], None] | None = None,
+    ) -> None:
+        self.db_path = db_path
+        self.crawl_id = crawl_id
+        self.batch_size = batch_size
+        self.stats: dict[str, int] = {}
+        self._inc_value = inc_value
+        self.pending: list[RawPage | Review | Reject] = []
+        self.pending_reviews = 0
+        self.page_url: str | None = None
+        """URL of the last raw page seen: where a rejected item came from."""
+        self._archive: Archive | None = None
+
+    @classmethod
+    def for_crawler(cls, crawler: Any) -> PipelineContext:
+        """The one context of this crawler, made from its settings on first use."""
+        ctx = _BY_CRAWLER.get(crawler)
+        if ctx is None:
+            settings = crawler.settings
+            crawl_id = settings.get("HOARD_CRAWL_ID")
+            stats = crawler.stats
+
+            def inc(key: str, n: int) -> None:
+                stats.inc_value(key, n)
+
+            ctx = cls(
+                str(settings.get("HOARD_DB", "archive.db")),
+                crawl_id=int(crawl_id) if crawl_id not in (None, "") else None,
+                batch_size=settings.getint("HOARD_STORE_BATCH", DEFAULT_BATCH_SIZE),
+                inc_value=inc,
+            )
+            _BY_CRAWLER[crawler] = ctx
+        return ctx
+
+    @property
+    def archive(self) -> Archive:
+        """The archive, opened (and migrated) on first use."""
+        if self._archive is None:
+            self._archive = Archive(self.db_path)
+        return self._archive
+
+    def inc(self, key: str, n: int = 1) -> None:
+        """Count `n` more of `key` (a `hoard/...` stat)."""
+        self.stats[key] = self.stats.get(key, 0) + n
+        if self._inc_value is not None:
+            self._inc_value(key, n)
+
+    def count(self, key: str) -> int:
+        """How many of `key` this run counted."""
+        return self.stats.get(key, 0)
+
+    def buffer(self, entry: RawPage | Review | Reject) -> None:
+        """Queue an entry for the next write; a page arriving over a full batch flushes first,
+        so a page and the reviews parsed from it are committed together."""
+        if isinstance(entry, RawPage):
+            if self.pending_reviews >= self.batch_size:
+                self.flush()
+            self.page_url = entry.url
+        else:
+            self.pending_reviews += 1
+        self.pending.append(entry)
+
+    def flush(self) -> BatchResult:
+        """Write everything buffered in one transaction and count the outcomes."""
+        if not self.pending:
+            return BatchResult()
+        result = self.archive.write(self.pending, self.crawl_id)
+        self.pending = []
+        self.pending_reviews = 0
+        for key, n in (
+            (REVIEWS_NEW, result.new),
+            (REVIEWS_UPDATED, result.updated),
+            (REVIEWS_UNCHANGED, result.unchanged),
+            (PAGES_STORED, result.pages_stored),
+            (PAGES_SEEN, result.pages_seen),
+        ):
+            if n:
+                self.inc(key, n)
+        return result
+
+    def close(self) -> None:
+        """Flush what is left and close the archive."""
+        try:
+            self.flush()
+        finally:
+            if self._archive is not None:
+                self._archive.close()
+                self._archive = None
+
+
+class ContextPipeline:
+    """Base of the archive's pipelines: built on the run's shared context, by Scrapy or by
+    `pipelines.chain.PipelineChain`."""
+
+    def __init__(self, ctx: PipelineContext) -> None:
+        self.ctx = ctx
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> Self:
+        """Scrapy's constructor: the pipeline on this crawler's shared context."""
+        return cls(PipelineContext.for_crawler(crawler))

@@ -1,0 +1,77 @@
+"""Pipeline 1 of 4: normalize a review's fields to one spelling before it is checked and stored."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from typing import Any
+
+from items import Author, Progress, RawPage, Review, Subject
+from pipelines.context import ContextPipeline
+
+_TAG_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def normalize_tag(tag: str) -> str:
+    """`Well-written` -> `well_written`: lowercase slugs with `_`, as the contract says."""
+    return _TAG_SEPARATORS.sub("_", tag.strip().lower())
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _strip(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def normalize_review(review: Review) -> Review:
+    """The same review with keys trimmed and lowercased, tags as slugs, 8.0 as 8, NFC text."""
+    text = unicodedata.normalize("NFC", review.text.replace("\r\n", "\n").strip())
+    subject = review.subject
+    progress = review.progress
+    return dataclasses.replace(
+        review,
+        site=review.site.strip().lower(),
+        review_id=str(review.review_id).strip(),
+        url=review.url.strip(),
+        subject=Subject(
+            type=subject.type.strip().lower(),
+            id=str(subject.id).strip(),
+            title=_strip(subject.title),
+            url=_strip(subject.url),
+        ),
+        author=Author(name=review.author.name.strip(), url=_strip(review.author.url)),
+        published_at=review.published_at.strip(),
+        text=text,
+        rating=_number(review.rating),
+        rating_scale=_number(review.rating_scale),
+        recommendation=_strip(review.recommendation.lower()) if review.recommendation else None,
+        tags=list(dict.fromkeys(normalize_tag(t) for t in review.tags if t.strip())),
+        progress=None
+        if progress is None
+        else Progress(progress.seen, progress.total, progress.unit),
+        sub_scores=None
+        if review.sub_scores is None
+        else {k.lower(): _number(v) for k, v in review.sub_scores.items()},
+    )
+
+
+class NormalizePipeline(ContextPipeline):
+    """Reviews get one spelling for keys, tags and numbers; raw pages get lowercased headers."""
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Review):
+            try:
+                return normalize_review(item)
+            except (AttributeError, TypeError, ValueError):
+                return item  # malformed: left as it came for validation to reject and record
+        if isinstance(item, RawPage):
+            item.headers = {k.lower(): v for k, v in item.headers.items()}
+        return item
