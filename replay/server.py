@@ -6,7 +6,7 @@ request (delay, 429/503 with Retry-After, 500, dropped connection, truncated bod
 
 Control paths, for tests and people (never logged):
   GET /_replay/log      the request log as JSON: [{"time", "method", "path", "query", "status",
-                        "fault"}, ...]; `?clear=1` empties it after answering
+                        "fault", "user_agent"}, ...]; `?clear=1` empties it after answering
   GET /_replay/reload   read manifest.json again now and reset the fault counters
 The manifest is also re-read whenever manifest.json changes on disk.
 """
@@ -85,18 +85,14 @@ class _State:
                     due.append(fault)
         return due
 
-    def record(self, method: str, path: str, query: str, status: int, fault: str | None) -> None:
+    def record(self, handler: BaseHTTPRequestHandler, status: int, fault: str | None) -> None:
+        """Log one request: when, what, what it got, and who asked (User-Agent)."""
+        parts = urlsplit(handler.path)
+        entry = {"time": time.time(), "method": handler.command, "path": parts.path}
+        entry.update(query=parts.query, status=status, fault=fault)
+        entry["user_agent"] = handler.headers.get("User-Agent", "")
         with self.lock:
-            self.log.append(
-                {
-                    "time": time.time(),
-                    "method": method,
-                    "path": path,
-                    "query": query,
-                    "status": status,
-                    "fault": fault,
-                }
-            )
+            self.log.append(entry)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -118,17 +114,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.state.reload()
         if parts.path == "/robots.txt":
             self._send(200, self.state.manifest.robots_txt.encode(), "text/plain; charset=utf-8")
-            self.state.record(self.command, parts.path, parts.query, 200, None)
+            self.state.record(self, 200, None)
             return
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         manifest = self.state.manifest
         route = manifest.find(parts.path, query)
         if route is None:
             self._send(404, b"not in the replay manifest\n", "text/plain; charset=utf-8")
-            self.state.record(self.command, parts.path, parts.query, 404, None)
+            self.state.record(self, 404, None)
             return
         status, fault_name = self._serve(route, manifest.routes.index(route))
-        self.state.record(self.command, parts.path, parts.query, status, fault_name)
+        self.state.record(self, status, fault_name)
 
     def _serve(self, route: Route, index: int) -> tuple[int, str | None]:
         """Answer with the route's page, or misbehave as its due faults say."""
