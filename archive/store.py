@@ -332,6 +332,28 @@ class Archive:
         if cur.rowcount != 1:
             raise KeyError(f"no crawl {crawl_id} in {self.path}")
 
+    def record_crawl_feeds(self, crawl_id: int, feeds: dict[str, Any]) -> None:
+        """Keep a crawl's per-feed counts (`crawls.feeds`, JSON), which later runs' alarms
+        compare with (see `queries.feed_history`)."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE crawls SET feeds = ? WHERE id = ?",
+                (json.dumps(feeds, sort_keys=True), crawl_id),
+            )
+            if cur.rowcount != 1:
+                raise KeyError(f"no crawl {crawl_id} in {self.path}")
+
+    def close_abandoned_crawls(self, outcome: str = "killed") -> list[int]:
+        """Close every crawl row still `running` (call only while holding the run lock: then no
+        run is alive to own them, so their process died, e.g. by SIGKILL); their ids."""
+        with self.transaction() as conn:
+            ids = [r[0] for r in conn.execute("SELECT id FROM crawls WHERE outcome = 'running'")]
+            conn.executemany(
+                "UPDATE crawls SET outcome = ?, finished_at = ? WHERE id = ?",
+                [(outcome, utc_now(), i) for i in ids],
+            )
+        return ids
+
     # -- batches ----------------------------------------------------------------------------
 
     def write(

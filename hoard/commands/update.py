@@ -1,0 +1,130 @@
+"""`hoard update [--config hoard.toml]`: every watch of a watchlist in one run, made for cron."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hoard import exitcodes
+from hoard.config import Config, Watch, load_config
+from hoard.options import DEFAULT_DB
+
+SPIDER_OF_SITE = {"myanimelist": "mal"}
+"""The spider that crawls each site a watch can name."""
+
+EPILOG = f"""\b
+Example hoard.toml:
+  db = "archive.db"          # relative to this file
+  [settings]                 # any Scrapy setting
+  DOWNLOAD_DELAY = 4
+  [[watch]]
+  site = "mal"
+  anime = [1, 5114]
+  manga = [1]
+  [[watch]]
+  site = "mal"
+  recent = "anime"
+  mode = "full"              # update (default): stop at known reviews; full: every page
+
+\b
+Hourly from cron (exit status in the mail only when something is wrong):
+  0 * * * *  cd /srv/hoard && .venv/bin/hoard update --quiet --log-file update.log
+
+\b
+Exit status:
+  0   all good
+  1   the run finished, but some requests or items failed (see the log)
+  2   usage or config error (the message names file and line)
+  3   data-quality alarm: a feed stopped yielding reviews, pages lost their review blocks,
+      rating/text/author/date on < 99% of reviews, > 5% of requests failed or got 429, or
+      the crawl stopped early (layout_changed, mobile_page, too_many_429...)
+  75  another run holds the archive; nothing was done (try again later)
+  130 / 143  stopped by SIGINT / SIGTERM (what was fetched is stored; the run is recorded
+      as interrupted and the next run picks up the rest)
+
+{exitcodes.EPILOG}"""
+
+
+def crawl_specs(config: Config) -> list[tuple[str, dict[str, str]]]:
+    """(spider, arguments) per site and mode: watches of the same site and mode share one
+    spider, so the site sees one polite request stream, never several at once."""
+    grouped: dict[tuple[str, str], list[Watch]] = {}
+    for watch in config.watches:
+        grouped.setdefault((watch.site, watch.mode), []).append(watch)
+    specs = []
+    for (site, mode), watches in grouped.items():
+        args: dict[str, str] = {}
+        for name in ("anime", "manga"):
+            ids = [str(i) for w in watches for i in getattr(w, name)]
+            if ids:
+                args[name] = ",".join(ids)
+        for name in ("recent", "user"):
+            values = [getattr(w, name) for w in watches if getattr(w, name)]
+            if values:
+                args[name] = ",".join(values)
+        args["mode"] = mode
+        specs.append((SPIDER_OF_SITE[site], args))
+    return specs
+
+
+def archive_path(option: str | None, config: Config) -> Path:
+    """--db or $HOARD_DB, else the config's `db`, else ./archive.db."""
+    if option:
+        return Path(option)
+    return config.db or Path(DEFAULT_DB)
+
+
+@click.command("update", epilog=EPILOG)
+@click.option(
+    "--config",
+    "config_path",
+    default="hoard.toml",
+    show_default=True,
+    envvar="HOARD_CONFIG",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The watchlist file. Also set by $HOARD_CONFIG.",
+)
+@click.option(
+    "--db",
+    "db_path",
+    default=None,
+    envvar="HOARD_DB",
+    type=click.Path(dir_okay=False),
+    help="Archive file; overrides the config's `db` (default ./archive.db). Also $HOARD_DB.",
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, help="No progress line: only the summary line and errors."
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append the full Scrapy log (INFO) to this file; errors still go to stderr.",
+)
+def command(config_path: Path, db_path: str | None, quiet: bool, log_file: Path | None) -> int:
+    """Run every watch of the watchlist (hoard.toml) in one run, into one archive.
+
+    One run at a time per archive: a second `hoard update` or `hoard crawl` on the same archive
+    exits 75 at once. On a terminal a progress line shows pages, reviews new and updated, errors
+    and time; with --quiet or from cron only the summary line and errors are printed. Every run
+    is recorded in the archive's `crawls` table with its outcome and alarms.
+    """
+    from hoard.crawling import CrawlSpec
+    from hoard.supervise import supervise
+
+    config = load_config(config_path)
+    db = archive_path(db_path, config)
+    specs = [CrawlSpec(spider, args) for spider, args in crawl_specs(config)]
+    watch_of_feed = {feed: w.label for w in config.watches for feed in w.feeds}
+    command_line = f"hoard update --config {config_path}"
+    outcome = supervise(
+        db,
+        specs,
+        config.settings,
+        command_line,
+        watch_of_feed=watch_of_feed,
+        quiet=quiet,
+        log_file=log_file,
+        summary_name="hoard update",
+    )
+    return outcome.status

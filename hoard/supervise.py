@@ -1,0 +1,420 @@
+"""What every crawl-running command (`hoard update`, `hoard crawl`) goes through, so that a run
+left to cron behaves the same whichever command started it:
+
+- the archive's run lock (a second run exits 75 at once);
+- SIGINT/SIGTERM: Scrapy stops gracefully (items in flight are stored), the crawl is recorded as
+  interrupted and the exit status is 130/143;
+- data-quality alarms (`hoard.alarms`) over the run's stats and the archive's memory of earlier
+  runs, stored on the crawl's row and making the exit status 3;
+- a live progress line on a terminal, one summary line at the end, errors on stderr, the full
+  Scrapy log in `--log-file`;
+- a WAL checkpoint at the end, so the write-ahead log does not grow without bound.
+
+The crawl itself runs in this process (`RunWatcher` is a Scrapy extension that sees it from the
+inside: signals, field coverage, the progress line); the runner is given settings to add.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import signal
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TextIO, cast
+
+import click
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from hoard import exitcodes
+from hoard.alarms import (
+    COVERAGE_FIELDS,
+    Alarm,
+    Coverage,
+    FeedCounts,
+    RunFacts,
+    failures,
+    feed_counts,
+    page_requests,
+    run_checks,
+)
+from hoard.lock import ArchiveLock
+
+if TYPE_CHECKING:
+    from hoard.crawling import CrawlResult, CrawlSpec
+
+logger = logging.getLogger(__name__)
+
+SIGNAL_STATUS: dict[int, int] = {
+    signal.SIGINT.value: exitcodes.INTERRUPTED_SIGINT,
+    signal.SIGTERM.value: exitcodes.INTERRUPTED_SIGTERM,
+}
+
+
+@dataclass(slots=True)
+class RunState:
+    """What the supervisor and the in-crawl extension share for one run."""
+
+    progress: bool = False
+    """Draw the live progress line (stderr is a terminal and not --quiet)."""
+    stream: TextIO = field(default_factory=lambda: sys.stderr)
+    started: float = field(default_factory=time.monotonic)
+    stats: list[Any] = field(default_factory=list)
+    """The stats collectors of the run's crawlers (read live and at the end)."""
+    coverage: dict[str, Coverage] = field(default_factory=dict)
+    url_of_feed: dict[str, str] = field(default_factory=dict)
+    signal: int | None = None
+    """The first SIGINT/SIGTERM received during the crawl, if any."""
+
+    def live_stats(self) -> dict[str, Any]:
+        """The run's stats so far, over all its crawlers."""
+        from hoard.crawling import merge_stats
+
+        return merge_stats([collector.get_stats() for collector in self.stats])
+
+
+_RUNS: dict[str, RunState] = {}
+"""Run id -> state; settings carry only the id, since Scrapy deep-copies settings."""
+_RUN_IDS = itertools.count(1)
+RUN_ID_SETTING = "HOARD_RUN_ID"
+
+
+class RunWatcher:
+    """Scrapy extension of a supervised run: chains SIGINT/SIGTERM to remember which one came,
+    counts field coverage of stored reviews, notes each feed's first URL, draws the progress
+    line. Enabled by the supervisor's settings; does nothing in a plain `scrapy crawl`."""
+
+    def __init__(self, crawler: Crawler, state: RunState) -> None:
+        self.crawler = crawler
+        self.state = state
+        self._loop: Any = None
+        assert crawler.stats is not None
+        state.stats.append(crawler.stats)
+        for name in COVERAGE_FIELDS:
+            state.coverage.setdefault(name, Coverage())
+        crawler.signals.connect(self.engine_started, signal=signals.engine_started)
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+        crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunWatcher:
+        state = _RUNS.get(crawler.settings.get(RUN_ID_SETTING) or "")
+        if state is None:
+            raise NotConfigured("not a supervised run")
+        return cls(crawler, state)
+
+    def engine_started(self) -> None:
+        self._chain_signals()
+        if self.state.progress and self._loop is None:
+            from twisted.internet import task
+
+            self._loop = task.LoopingCall(self.draw_progress)
+            self._loop.start(1.0, now=True)
+
+    def engine_stopped(self) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+            self.state.stream.write("\r\033[K")
+            self.state.stream.flush()
+
+    def _chain_signals(self) -> None:
+        """Put a recorder in front of Scrapy's shutdown handlers (installed at reactor start,
+        before the engine starts), keeping Scrapy's graceful stop."""
+        from twisted.internet import reactor
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(signum)
+            if getattr(previous, "_hoard_recorder", False):
+                continue
+            if not callable(previous) or previous is signal.default_int_handler:
+                # Scrapy has not installed its handlers yet: try again in a moment.
+                cast(Any, reactor).callLater(0.2, self._chain_signals)
+                return
+            signal.signal(signum, self._recorder(previous))
+
+    def _recorder(self, previous: Callable[[int, FrameType | None], Any]) -> Any:
+        state = self.state
+
+        def record(signum: int, frame: FrameType | None) -> Any:
+            if state.signal is None:
+                state.signal = signum
+            return previous(signum, frame)
+
+        record._hoard_recorder = True  # type: ignore[attr-defined]
+        return record
+
+    def request_scheduled(self, request: Any, spider: Any) -> None:
+        feed = request.meta.get("feed")
+        if feed and feed not in self.state.url_of_feed:
+            self.state.url_of_feed[feed] = request.meta.get("canonical_url") or request.url
+
+    def item_scraped(self, item: Any, response: Any, spider: Any) -> None:
+        from items import Review
+
+        if not isinstance(item, Review):
+            return
+        present = {
+            "rating": item.rating is not None,
+            "text": bool(item.text and item.text.strip()),
+            "author": bool(item.author and item.author.name),
+            "published_at": bool(item.published_at),
+        }
+        for name, ok in present.items():
+            cov = self.state.coverage[name]
+            cov.total += 1
+            if ok:
+                cov.present += 1
+            elif cov.example_missing is None:
+                cov.example_missing = item.url
+
+    def draw_progress(self) -> None:
+        text = progress_text(self.state.live_stats(), time.monotonic() - self.state.started)
+        self.state.stream.write("\r\033[K" + text)
+        self.state.stream.flush()
+
+
+def _count(stats: Mapping[str, Any], key: str) -> int:
+    return int(stats.get(key) or 0)
+
+
+def _elapsed(seconds: float) -> str:
+    """`4.2 s` under a minute, else `12:05` or `1:02:05`."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def progress_text(stats: Mapping[str, Any], elapsed: float) -> str:
+    """`12 pages, 230 reviews (15 new, 2 updated), 0 errors, 0:34`."""
+    feeds = feed_counts(stats).values()
+    return (
+        f"{sum(f.pages for f in feeds)} pages, {sum(f.reviews for f in feeds)} reviews "
+        f"({_count(stats, 'hoard/reviews_new')} new, "
+        f"{_count(stats, 'hoard/reviews_updated')} updated), "
+        f"{failures(stats)} errors, {_elapsed(elapsed)}"
+    )
+
+
+@dataclass(slots=True)
+class Outcome:
+    """How a supervised run ended."""
+
+    status: int
+    """The exit status."""
+    outcome: str
+    """For the crawls row: ok, partial, alarm, interrupted."""
+    stats: dict[str, Any]
+    alarms: list[Alarm]
+    errors: int
+    elapsed: float
+    feeds: dict[str, FeedCounts] = field(default_factory=dict)
+    crawl_id: int | None = None
+
+    def summary(self, command: str) -> str:
+        """The one line every run ends with: `hoard update: ok: reviews 3 new, ...; exit 0`."""
+        s = self.stats
+        gone = sum(
+            int(v or 0) for k, v in s.items() if k.startswith("hoard/feed/") and k.endswith("/gone")
+        )
+        pages = sum(f.pages for f in self.feeds.values())
+        crawl = f", crawl {self.crawl_id}" if self.crawl_id is not None else ""
+        return (
+            f"{command}: {self.outcome}: reviews {_count(s, 'hoard/reviews_new')} new, "
+            f"{_count(s, 'hoard/reviews_updated')} updated, "
+            f"{_count(s, 'hoard/reviews_unchanged')} unchanged, {gone} gone; {pages} pages, "
+            f"{self.errors} errors, {len(self.alarms)} alarms; {_elapsed(self.elapsed)}"
+            f"{crawl}; exit {self.status}"
+        )
+
+
+def judge(
+    result: CrawlResult, state: RunState, watch_of_feed: Mapping[str, str], db_path: Path
+) -> Outcome:
+    """Alarms and exit status of a finished crawl: interruption first (an interrupted run's
+    figures mean nothing, so it raises no alarms), then alarms (3), then failures (1)."""
+    stats = dict(result.stats)
+    # One crawler's early stop must not hide behind another's "finished".
+    stats["finish_reason"] = next(
+        (o.finish_reason for o in result.outcomes if o.finish_reason != "finished"),
+        stats.get("finish_reason", "finished"),
+    )
+    facts = RunFacts(
+        stats=stats,
+        watch_of_feed=watch_of_feed,
+        url_of_feed=state.url_of_feed,
+        previous=feed_history(db_path, watch_of_feed, result.crawl_id),
+        coverage=state.coverage,
+        interrupted=state.signal is not None or result.interrupted,
+    )
+    errors = failures(stats)
+    elapsed = time.monotonic() - state.started
+    feeds = facts.feeds()
+    if facts.interrupted:
+        status = SIGNAL_STATUS.get(
+            state.signal or signal.SIGINT.value, exitcodes.INTERRUPTED_SIGTERM
+        )
+        return Outcome(status, "interrupted", stats, [], errors, elapsed, feeds, result.crawl_id)
+    alarms = run_checks(facts)
+    if alarms:
+        status, name = exitcodes.ALARM, "alarm"
+    elif errors:
+        status, name = exitcodes.PARTIAL, "partial"
+    else:
+        status, name = exitcodes.OK, "ok"
+    return Outcome(status, name, stats, alarms, errors, elapsed, feeds, result.crawl_id)
+
+
+def record(db_path: Path, result: CrawlResult, outcome: Outcome) -> None:
+    """Close the run's `crawls` row: outcome, alarms, finish reason, per-feed counts."""
+    if result.crawl_id is None:
+        return
+    from archive.store import open_archive
+
+    s = outcome.stats
+    with open_archive(db_path) as archive:
+        archive.finish_crawl(
+            result.crawl_id,
+            outcome.outcome,
+            reviews_new=_count(s, "hoard/reviews_new"),
+            reviews_updated=_count(s, "hoard/reviews_updated"),
+            reviews_unchanged=_count(s, "hoard/reviews_unchanged"),
+            reviews_rejected=_count(s, "hoard/reviews_rejected"),
+            pages_stored=_count(s, "hoard/pages_stored"),
+            requests=page_requests(s),
+            errors=outcome.errors,
+            alarms=[a.to_dict() for a in outcome.alarms],
+            finish_reason=", ".join(sorted({o.finish_reason for o in result.outcomes})),
+        )
+        archive.record_crawl_feeds(
+            result.crawl_id, {feed: asdict(counts) for feed, counts in outcome.feeds.items()}
+        )
+
+
+def close_abandoned(db_path: Path, stream: TextIO) -> None:
+    """Mark `killed` the crawl rows a dead run left `running` (we hold the lock, so none is
+    alive); its stored pages and reviews stay, and this run fetches what it did not."""
+    if not db_path.exists():
+        return
+    from archive.store import open_archive
+
+    with open_archive(db_path) as archive:
+        ids = archive.close_abandoned_crawls("killed")
+    if ids:
+        stream.write(
+            f"hoard: crawl(s) {', '.join(map(str, ids))} ended without closing (killed?); "
+            "marked killed, this run completes their work\n"
+        )
+
+
+def checkpoint(db_path: Path) -> None:
+    """Fold the write-ahead log back into the database and truncate it (readers that still hold
+    old snapshots just make it a partial checkpoint; the next run finishes the job)."""
+    if not db_path.exists():
+        return
+    conn = sqlite3.connect(str(db_path), timeout=5)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error as exc:
+        logger.warning("WAL checkpoint of %s failed: %s", db_path, exc)
+    finally:
+        conn.close()
+
+
+def feed_history(
+    db_path: Path, feeds: Iterable[str], before_crawl: int | None
+) -> dict[str, FeedCounts]:
+    """Each feed's counts in its latest earlier crawl that yielded reviews (the archive's
+    memory)."""
+    if not db_path.exists():
+        return {}
+    from archive.queries import feed_history as query
+    from archive.store import read_connection
+
+    conn = read_connection(db_path)
+    try:
+        found = query(conn, list(feeds), before_crawl)
+    finally:
+        conn.close()
+    return {feed: FeedCounts.from_dict(counts) for feed, counts in found.items()}
+
+
+def log_settings(path: Path | None) -> dict[str, Any]:
+    """Scrapy settings for the log: the full log (INFO) appended to `path` if given, else only
+    errors, on stderr."""
+    if path is not None:
+        return {"LOG_FILE": str(path), "LOG_FILE_APPEND": True, "LOG_LEVEL": "INFO"}
+    return {"LOG_LEVEL": "ERROR"}
+
+
+def supervise(
+    db_path: Path,
+    specs: list[CrawlSpec],
+    settings_overrides: Mapping[str, Any],
+    command: str,
+    *,
+    watch_of_feed: Mapping[str, str],
+    quiet: bool = False,
+    log_file: Path | None = None,
+    stream: TextIO | None = None,
+    summary_name: str = "hoard",
+) -> Outcome:
+    """Run `specs` into the archive under its lock (`hoard.crawling.run_crawls`), judge the run,
+    record it on its `crawls` row, print the summary line, and return the outcome.
+
+    `watch_of_feed` lists every feed the run is meant to read (feed -> how messages name its
+    watch). Raises LockedError (exit 75) when another run holds the archive.
+    """
+    from hoard.crawling import project_settings, run_crawls
+
+    stream = stream or sys.stderr
+    state = RunState(progress=stream.isatty() and not quiet, stream=stream)
+    run_id = f"run-{next(_RUN_IDS)}"
+    _RUNS[run_id] = state
+    extensions = project_settings(settings_overrides).getdict("EXTENSIONS")
+    overrides: dict[str, Any] = {
+        **settings_overrides,
+        RUN_ID_SETTING: run_id,
+        "EXTENSIONS": {**extensions, "hoard.supervise.RunWatcher": 0},
+        **log_settings(log_file),
+    }
+    error_handler = _stderr_errors(stream) if log_file is not None else None
+    try:
+        with ArchiveLock(db_path, command=command):
+            close_abandoned(db_path, stream)
+            try:
+                result = run_crawls(str(db_path), specs, overrides, command, finish=False)
+            finally:
+                if error_handler is not None:
+                    logging.getLogger().removeHandler(error_handler)
+            outcome = judge(result, state, watch_of_feed, db_path)
+            record(db_path, result, outcome)
+            checkpoint(db_path)
+    finally:
+        _RUNS.pop(run_id, None)
+    for alarm in outcome.alarms:
+        stream.write(f"hoard: {alarm.line()}\n")
+    reason = result.reason_line()
+    if reason and not outcome.alarms:
+        stream.write(f"hoard: {reason}\n")
+    stream.flush()
+    click.echo(outcome.summary(summary_name))
+    return outcome
+
+
+def _stderr_errors(stream: TextIO) -> logging.Handler:
+    """With the log going to a file, errors still reach stderr (cron mails them)."""
+    handler = logging.StreamHandler(stream)
+    handler.setLevel(logging.ERROR)
+    handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    return handler
