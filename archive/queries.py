@@ -227,12 +227,24 @@ def iter_export(
         yield record
 
 
-def iter_pages(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
-    """Every stored raw page with its body decompressed, oldest first, one at a time."""
-    for pid, url, final_url, status, headers, site, fetched, version, comp, blob in conn.execute(
-        "SELECT id, url, final_url, status, headers, site, fetched_at, parser_version, "
-        "compression, body FROM pages ORDER BY id"
-    ):
+def page_ids(conn: sqlite3.Connection, *, site: str | None = None) -> list[int]:
+    """Ids of the stored pages, oldest fetch first (the order `hoard reparse` reads them)."""
+    sql = "SELECT id FROM pages" + (" WHERE site = ?" if site else "")
+    rows = conn.execute(sql + " ORDER BY last_fetched_at, id", (site,) if site else ())
+    return [int(pid) for (pid,) in rows]
+
+
+def iter_pages(conn: sqlite3.Connection, ids: list[int]) -> Iterator[dict[str, Any]]:
+    """The stored raw pages `ids`, bodies decompressed, one at a time (constant memory)."""
+    for page_id in ids:
+        row = conn.execute(
+            "SELECT id, url, final_url, status, headers, site, fetched_at, last_fetched_at, "
+            "parser_version, compression, body FROM pages WHERE id = ?",
+            (page_id,),
+        ).fetchone()
+        if row is None:
+            continue
+        pid, url, final_url, status, headers, site, fetched, last, version, comp, blob = row
         yield {
             "id": pid,
             "url": url,
@@ -241,6 +253,73 @@ def iter_pages(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
             "headers": json.loads(headers),
             "site": site,
             "fetched_at": fetched,
+            "last_fetched_at": last,
             "parser_version": version,
             "body": decompress_body(comp, blob),
         }
+
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "site",
+    "review_id",
+    "url",
+    "subject_type",
+    "subject_id",
+    "subject_title",
+    "subject_url",
+    "author_name",
+    "author_url",
+    "published_at",
+    "rating",
+    "rating_scale",
+    "recommendation",
+    "tags",
+    "is_spoiler",
+    "is_preliminary",
+    "progress_seen",
+    "progress_total",
+    "progress_unit",
+    "reactions",
+    "helpful_count",
+    "sub_scores",
+    "first_seen_at",
+    "last_seen_at",
+    "gone_at",
+    "version_count",
+    "author_former_names",
+    "extra",
+    "text",
+)
+"""The columns of `hoard export --format csv`, nested values as JSON."""
+
+_FLAT = frozenset(CSV_COLUMNS) - {"subject_type", "subject_id", "subject_title", "subject_url"}
+
+
+def csv_row(record: dict[str, Any]) -> list[Any]:
+    """An exported review as one CSV row of `CSV_COLUMNS` (lists and objects as JSON)."""
+    subject, author, progress = record["subject"], record["author"], record["progress"] or {}
+    flat: dict[str, Any] = {
+        "subject_type": subject["type"],
+        "subject_id": subject["id"],
+        "subject_title": subject["title"],
+        "subject_url": subject["url"],
+        "author_name": author["name"],
+        "author_url": author["url"],
+        "progress_seen": progress.get("seen"),
+        "progress_total": progress.get("total"),
+        "progress_unit": progress.get("unit"),
+        "extra": json.dumps(
+            {k: v for k, v in record.items() if k not in _FLAT and k not in _RECORD_KEYS},
+            ensure_ascii=False,
+        ),
+    }
+    row: list[Any] = []
+    for column in CSV_COLUMNS:
+        value = flat[column] if column in flat else record.get(column)
+        if isinstance(value, list | dict):
+            value = json.dumps(value, ensure_ascii=False)
+        row.append("" if value is None else value)
+    return row
+
+
+_RECORD_KEYS = frozenset({"subject", "author", "progress"})

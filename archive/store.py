@@ -172,7 +172,7 @@ def iso_utc(moment: str) -> str:
 
 
 def _dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
 def _number(value: float | int | None) -> float | None:
@@ -581,7 +581,9 @@ class Archive:
         old_author_id, old_name = int(old[_IDX["author_id"]]), old[_IDX["author_name"]]
         new_hash = content_hash(review)
         if seen < last_seen:
-            return self._store_older(review, rowid, new_hash, page_id, crawl_id, seen, reread)
+            return self._store_older(
+                review, rowid, old_author_id, new_hash, page_id, crawl_id, seen, reread
+            )
         renamed = review.author.name != old_name
         if renamed:
             author_id = self._rename_author(review, old_author_id, old_name, seen)
@@ -619,6 +621,7 @@ class Archive:
         self,
         review: Review,
         rowid: int,
+        author_id: int,
         new_hash: str,
         page_id: int | None,
         crawl_id: int | None,
@@ -626,8 +629,14 @@ class Archive:
         reread: bool,
     ) -> tuple[Outcome, int]:
         """An observation older than the review's current state (an old capture imported late):
-        it may add a version never seen, and move first-seen times back, never roll back."""
-        author_id = self._author_id(review.site, review.author.name, review.author.url, seen)
+        it may add a version never seen, and move first-seen times back, never roll back.
+        An author name it shows that the author no longer has joins `former_names`."""
+        self.conn.execute(
+            "UPDATE authors SET former_names = json_insert(former_names, '$[#]', ?) "
+            "WHERE id = ? AND name != ? AND NOT EXISTS "
+            "(SELECT 1 FROM json_each(former_names) WHERE value = ?)",
+            (review.author.name, author_id, review.author.name, review.author.name),
+        )
         self.conn.execute(
             "UPDATE reviews SET first_seen_at = min(first_seen_at, ?) WHERE rowid = ?",
             (seen, rowid),

@@ -43,8 +43,10 @@ class PipelineChain:
         command: str,
         args: dict[str, Any] | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        reread: bool = False,
     ) -> None:
         self.ctx = PipelineContext(db_path, batch_size=batch_size)
+        self.ctx.reread = reread
         self.ctx.crawl_id = self.ctx.archive.start_crawl(command, args or {})
         self.pipelines = [cls(self.ctx) for cls in pipeline_classes()]
         self.dropped = 0

@@ -55,6 +55,8 @@ class PipelineContext:
         self.page_url: str | None = None
         """URL of the last raw page seen: where a rejected item came from."""
         self._archive: Archive | None = None
+        self.reread = False
+        """True for `hoard reparse`: pages are stored already and read again by newer parsers."""
 
     @classmethod
     def for_crawler(cls, crawler: Any) -> PipelineContext:
@@ -109,7 +111,7 @@ class PipelineContext:
         """Write everything buffered in one transaction and count the outcomes."""
         if not self.pending:
             return BatchResult()
-        result = self.archive.write(self.pending, self.crawl_id)
+        result = self.archive.write(self.pending, self.crawl_id, reread=self.reread)
         self.pending = []
         self.pending_reviews = 0
         for key, n in (

@@ -1,0 +1,26 @@
+"""Helpers the archive commands (stats, export, reparse, serve) share; not a command itself."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from archive.store import read_connection
+from hoard.errors import HoardError
+
+
+def require_archive(db_path: str) -> None:
+    """Fail with one line when there is no archive yet: readers never create one."""
+    if not Path(db_path).is_file():
+        raise HoardError(f"no archive at {db_path}; fill one with `hoard import` or `hoard crawl`")
+
+
+def open_reader(db_path: str) -> sqlite3.Connection:
+    """A read-only connection to an existing archive (works while a crawl writes)."""
+    require_archive(db_path)
+    try:
+        return read_connection(db_path)
+    except sqlite3.Error as exc:
+        raise HoardError(
+            f"cannot open {db_path} as an archive ({exc}); is it a SQLite file?"
+        ) from None
