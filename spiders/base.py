@@ -94,11 +94,14 @@ class ReviewSpider(scrapy.Spider):
     allowed_domains: list[str]
     download_delay: float
 
-    def __init__(self, *args: Any, mode: str = "update", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, mode: str = "update", catch_up: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.mode = mode
+        self.catch_up = {key for key in catch_up.split(",") if key}
+        """Feeds whose last run did not finish (killed, interrupted, failed pages): in update
+        mode they do not stop at a known page, so the pages that run missed are fetched now."""
         self.feeds: dict[str, Feed] = {f.key: f for f in self.make_feeds(kwargs)}
         if not self.feeds:
             raise ValueError(f"nothing to crawl: {self.usage_hint()}")
@@ -196,7 +199,11 @@ class ReviewSpider(scrapy.Spider):
         if next_url is None:
             feed.walked = True
             return
-        if self.mode == "update" and self.all_archived_unchanged(parsed.reviews):
+        if (
+            self.mode == "update"
+            and feed.key not in self.catch_up
+            and self.all_archived_unchanged(parsed.reviews)
+        ):
             self._stat(feed, "stopped_at_known")
             logger.info("%s: page %d is all archived and unchanged; stopping here", feed.key, page)
             return
