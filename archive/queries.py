@@ -68,6 +68,29 @@ def feed_history(
     return out
 
 
+def unfinished_feeds(
+    conn: sqlite3.Connection, feeds: list[str], before_crawl: int | None = None
+) -> set[str]:
+    """The feeds whose latest crawl that read them did not complete them (killed, interrupted,
+    a page that failed): `crawls.feeds` marks each feed `complete` true or false. A feed never
+    crawled is not unfinished."""
+    if not _has_table(conn, "crawls"):
+        return set()
+    if "feeds" not in {row[1] for row in conn.execute("PRAGMA table_info(crawls)")}:
+        return set()
+    out: set[str] = set()
+    for feed in feeds:
+        path = "$." + json.dumps(feed)
+        row = conn.execute(
+            "SELECT json_extract(feeds, ? || '.complete') FROM crawls "
+            "WHERE json_type(feeds, ?) IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1",
+            (path, path, before_crawl if before_crawl is not None else 2**62),
+        ).fetchone()
+        if row is not None and row[0] != 1:
+            out.add(feed)
+    return out
+
+
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:
     row = conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
     return row is not None

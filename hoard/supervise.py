@@ -72,6 +72,10 @@ class RunState:
     url_of_feed: dict[str, str] = field(default_factory=dict)
     signal: int | None = None
     """The first SIGINT/SIGTERM received during the crawl, if any."""
+    feeds: list[str] = field(default_factory=list)
+    """Every feed the run is meant to read."""
+    marked: bool = False
+    """The crawl row says which feeds this run reads (marked incomplete until it ends)."""
 
     def live_stats(self) -> dict[str, Any]:
         """The run's stats so far, over all its crawlers."""
@@ -103,6 +107,7 @@ class RunWatcher:
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
         crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
+        self._mark_feeds_incomplete()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunWatcher:
@@ -110,6 +115,18 @@ class RunWatcher:
         if state is None:
             raise NotConfigured("not a supervised run")
         return cls(crawler, state)
+
+    def _mark_feeds_incomplete(self) -> None:
+        """Before any request, write on the crawl row that this run's feeds are not complete:
+        if the process is killed, the next run knows to catch up on them."""
+        crawl_id = self.crawler.settings.getint("HOARD_CRAWL_ID")
+        if self.state.marked or not crawl_id:
+            return
+        from archive.store import open_archive
+
+        with open_archive(self.crawler.settings.get("HOARD_DB")) as archive:
+            archive.record_crawl_feeds(crawl_id, {f: {"complete": False} for f in self.state.feeds})
+        self.state.marked = True
 
     def engine_started(self) -> None:
         self._chain_signals()
@@ -295,8 +312,16 @@ def record(db_path: Path, result: CrawlResult, outcome: Outcome) -> None:
             alarms=[a.to_dict() for a in outcome.alarms],
             finish_reason=", ".join(sorted({o.finish_reason for o in result.outcomes})),
         )
+        finished = outcome.outcome != "interrupted" and outcome.stats["finish_reason"] == "finished"
         archive.record_crawl_feeds(
-            result.crawl_id, {feed: asdict(counts) for feed, counts in outcome.feeds.items()}
+            result.crawl_id,
+            {
+                feed: {
+                    **asdict(counts),
+                    "complete": finished and not (counts.page_errors or counts.request_errors),
+                }
+                for feed, counts in outcome.feeds.items()
+            },
         )
 
 
@@ -348,6 +373,27 @@ def feed_history(
     return {feed: FeedCounts.from_dict(counts) for feed, counts in found.items()}
 
 
+def catch_up(db_path: Path, specs: list[CrawlSpec], feeds: Iterable[str]) -> list[CrawlSpec]:
+    """`specs` with `catch_up=` naming the feeds a dead or failed earlier run left unfinished, so
+    update mode walks past the pages it already has and fetches what that run missed. Site-wide
+    listings (`recent:`) are a stream, not a finite list: they are never caught up on."""
+    if not db_path.exists():
+        return specs
+    from archive.queries import unfinished_feeds
+    from archive.store import read_connection
+    from hoard.crawling import CrawlSpec
+
+    conn = read_connection(db_path)
+    try:
+        behind = unfinished_feeds(conn, [f for f in feeds if not f.startswith("recent:")])
+    finally:
+        conn.close()
+    if not behind:
+        return specs
+    logger.info("catching up on feeds an earlier run left unfinished: %s", sorted(behind))
+    return [CrawlSpec(s.spider, {**s.args, "catch_up": ",".join(sorted(behind))}) for s in specs]
+
+
 def log_settings(path: Path | None) -> dict[str, Any]:
     """Scrapy settings for the log: the full log (INFO) appended to `path` if given, else only
     errors, on stderr."""
@@ -377,7 +423,9 @@ def supervise(
     from hoard.crawling import project_settings, run_crawls
 
     stream = stream or sys.stderr
-    state = RunState(progress=stream.isatty() and not quiet, stream=stream)
+    state = RunState(
+        progress=stream.isatty() and not quiet, stream=stream, feeds=list(watch_of_feed)
+    )
     run_id = f"run-{next(_RUN_IDS)}"
     _RUNS[run_id] = state
     extensions = project_settings(settings_overrides).getdict("EXTENSIONS")
@@ -391,6 +439,7 @@ def supervise(
     try:
         with ArchiveLock(db_path, command=command):
             close_abandoned(db_path, stream)
+            specs = catch_up(db_path, specs, watch_of_feed)
             try:
                 result = run_crawls(str(db_path), specs, overrides, command, finish=False)
             finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archive.queries import feed_history
+from archive.queries import feed_history, unfinished_feeds
 from archive.store import open_archive, read_connection
 
 
@@ -12,19 +12,13 @@ def test_feed_history_is_the_latest_earlier_crawl_that_yielded_reviews(tmp_path:
     db = tmp_path / "archive.db"
     with open_archive(db) as archive:
         first = archive.start_crawl("hoard update")
-        archive.finish_crawl(
-            first,
-            "ok",
-            feeds={"anime:1": {"pages": 2, "reviews": 40, "blocks": 40}, "recent:anime": {}},
+        archive.record_crawl_feeds(
+            first, {"anime:1": {"pages": 2, "reviews": 40, "blocks": 40}, "recent:anime": {}}
         )
         second = archive.start_crawl("hoard update")
-        archive.finish_crawl(
-            second, "alarm", feeds={"anime:1": {"pages": 1, "reviews": 0, "blocks": 0}}
-        )
+        archive.record_crawl_feeds(second, {"anime:1": {"pages": 1, "reviews": 0, "blocks": 0}})
         third = archive.start_crawl("hoard update")
-        archive.finish_crawl(
-            third, "ok", feeds={"anime:1": {"pages": 1, "reviews": 20, "blocks": 20}}
-        )
+        archive.record_crawl_feeds(third, {"anime:1": {"pages": 1, "reviews": 20, "blocks": 20}})
     conn = read_connection(db)
     try:
         # Judging the third run: the second yielded nothing, so the first is the memory.
@@ -35,5 +29,27 @@ def test_feed_history_is_the_latest_earlier_crawl_that_yielded_reviews(tmp_path:
             "anime:1": {"pages": 1, "reviews": 20, "blocks": 20}
         }
         assert feed_history(conn, ["anime:1"], first) == {}
+    finally:
+        conn.close()
+
+
+def test_unfinished_feeds_are_those_whose_latest_crawl_did_not_complete(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    with open_archive(db) as archive:
+        done = archive.start_crawl("hoard update")
+        archive.record_crawl_feeds(
+            done, {"anime:1": {"complete": True}, "anime:2": {"complete": True}}
+        )
+        archive.finish_crawl(done, "ok")
+        killed = archive.start_crawl("hoard update")
+        archive.record_crawl_feeds(killed, {"anime:2": {"complete": False}})
+        assert archive.close_abandoned_crawls() == [killed]
+        assert archive.close_abandoned_crawls() == []
+    conn = read_connection(db)
+    try:
+        assert unfinished_feeds(conn, ["anime:1", "anime:2", "anime:3"]) == {"anime:2"}
+        assert unfinished_feeds(conn, ["anime:1", "anime:2"], killed) == set()
+        outcomes = conn.execute("SELECT id, outcome FROM crawls ORDER BY id").fetchall()
+        assert outcomes == [(done, "ok"), (killed, "killed")]
     finally:
         conn.close()
