@@ -175,8 +175,11 @@ def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def _number(value: float | int | None) -> float | None:
-    return None if value is None else float(value)
+def _number(value: float | int | None) -> float | int | None:
+    """8.0 as 8 (NUMERIC columns keep whole scores as integers), 7.5 as 7.5."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def _observed_row(review: Review, author_id: int, old: tuple[Any, ...] | None) -> list[Any]:
