@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import unicodedata
 from typing import Any
 
 from items import Author, Progress, RawPage, Review, Subject
@@ -32,8 +31,10 @@ def _strip(value: str | None) -> str | None:
 
 
 def normalize_review(review: Review) -> Review:
-    """The same review with keys trimmed and lowercased, tags as slugs, 8.0 as 8, NFC text."""
-    text = unicodedata.normalize("NFC", review.text.replace("\r\n", "\n").strip())
+    """The same review with keys trimmed and lowercased, tags as slugs, 8.0 as 8."""
+    # The text stays as the parser cleaned it (no Unicode normalization): its hash is what the
+    # crawl's update mode compares with the archive's.
+    text = review.text.replace("\r\n", "\n").strip()
     subject = review.subject
     progress = review.progress
     return dataclasses.replace(
