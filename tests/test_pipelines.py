@@ -139,7 +139,7 @@ SPIDER = textwrap.dedent(
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
     from items import RawPage, Review
-    
+
     class Saved(scrapy.Spider):
         name = "saved"
 
@@ -147,7 +147,8 @@ SPIDER = textwrap.dedent(
             lines = open(sys.argv[2], encoding="utf-8").read().splitlines()
             yield RawPage(url="https://myanimelist.net/anime/1/x/reviews",
                           final_url="https://myanimelist.net/anime/1/x/reviews", status=200,
-                          headers={"Content-Type": "text/html"}, body=open(sys.argv[3], "rb").read(),
+                          headers={"Content-Type": "text/html"},
+                          body=open(sys.argv[3], "rb").read(),
                           fetched_at="2026-01-01T00:00:00Z", site="myanimelist",
                           parser_version="t")
             for line in lines:
