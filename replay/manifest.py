@@ -17,7 +17,8 @@ route wins. `last_page` removes the page's "More Reviews" links, for a saved fir
 following pages were never saved. Fault kinds: `delay` (`seconds`, then the page), `429`/`503`
 (with `retry_after` seconds, if given), `500`, `drop` (close the connection without answering) and
 `truncate` (announce the full length, send half, close); `times` applies a fault to the first N
-matching requests only (default: every one).
+matching requests only (default: every one). A request gets every due delay, then the first due
+fault of the others, in list order: `[503 x1, 500 x1]` answers 503, then 500, then the page.
 """
 
 from __future__ import annotations

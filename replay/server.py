@@ -75,7 +75,8 @@ class _State:
         return cached
 
     def due_faults(self, route_index: int, route: Route) -> list[Fault]:
-        """The faults that apply to this request of the route (counting it)."""
+        """The faults that apply to this request of the route, counted as used: every due delay,
+        then the first due answer-changing fault (so `503 x1, 500 x1` gives 503, 500, page)."""
         due = []
         with self.lock:
             for n, fault in enumerate(route.faults):
@@ -83,6 +84,8 @@ class _State:
                 if fault.times is None or hits < fault.times:
                     self.fault_hits[(route_index, n)] = hits + 1
                     due.append(fault)
+                    if fault.kind != "delay":
+                        break
         return due
 
     def record(self, handler: BaseHTTPRequestHandler, status: int, fault: str | None) -> None:

@@ -2,9 +2,10 @@
 
 Only first pages were saved from MyAnimeList. To crawl a title with many pages, a saved reviews tab
 is cut into its page chrome and its `div.review-element` blocks; each page of the made-up feed is
-the chrome around blocks renumbered to new review ids (`reviews.php?id=N` and `data-id="N"`), with
-its "More Reviews" link pointing at the next page (or gone on the last). Review X always reuses the
-same saved block, so the same id keeps the same content from one state of the feed to the next.
+the chrome around blocks renumbered to new review ids (`reviews.php?id=N`, `&id=N`,
+`data-id="N"`), with its "More Reviews" link pointing at the next page (or gone on the last).
+Review X always reuses the same saved block, so the same id keeps the same content from one state
+of the feed to the next.
 The pages are written to a scratch folder at run time; saved pages are never copied into the
 project.
 """
@@ -40,7 +41,8 @@ class PageTemplate:
         """The saved block that stands for review `review_id`, renumbered to it."""
         n = review_id % len(self.blocks)
         old = re.escape(self.block_ids[n])
-        text = re.sub(rf"reviews\.php\?id={old}\b", f"reviews.php?id={review_id}", self.blocks[n])
+        # `reviews.php?id=N`, the report link's `&amp;id=N` and the reaction buttons' data-id.
+        text = re.sub(rf"(?<=[?&;]id=){old}\b", str(review_id), self.blocks[n])
         return re.sub(rf'data-id="{old}"', f'data-id="{review_id}"', text)
 
     def render(self, review_ids: list[int], next_url: str | None, *, blocks: bool = True) -> bytes:

@@ -1,0 +1,129 @@
+"""The MAL spider's configuration: feeds from arguments, paging URLs, refusals; and both spellings
+of a crawl (`scrapy crawl mal -a ...` and `hoard crawl mal ...`)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from parsers import PageError, ParsedPage
+from replay.harness import FAST_SETTINGS, ScratchSite, review_page_requests
+from spiders.base import page_error_reason
+from spiders.mal import MalSpider, mal_feeds, title_reviews_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_feeds_from_arguments():
+    feeds = mal_feeds({"anime": "1, 5114", "manga": "1", "recent": "anime", "user": "Some_One"})
+    assert [
+        (f.key, f.start_url, f.subject_type, f.subject_id, f.expects_reviews) for f in feeds
+    ] == [
+        ("anime:1", title_reviews_url("anime", 1), "anime", "1", False),
+        ("anime:5114", title_reviews_url("anime", 5114), "anime", "5114", False),
+        ("manga:1", title_reviews_url("manga", 1), "manga", "1", False),
+        ("recent:anime", "https://myanimelist.net/reviews.php?t=anime", None, None, True),
+        ("user:Some_One", "https://myanimelist.net/profile/Some_One/reviews", None, None, False),
+    ]
+    assert title_reviews_url("manga", 1, 3) == (
+        "https://myanimelist.net/manga/1/_/reviews?sort=newest&preliminary=on&spoiler=on&p=3"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"anime": "cowboy"}, "anime ids are numbers (as in /anime/1/...), not 'cowboy'"),
+        ({"recent": "films"}, "recent is anime or manga, not 'films'"),
+        ({"user": "a b"}, "'a b' is not a MyAnimeList user name"),
+    ],
+)
+def test_bad_arguments_are_refused_by_name(args, message):
+    with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
+        mal_feeds(args)
+
+
+def test_spider_needs_a_feed_and_a_known_mode():
+    with pytest.raises(ValueError, match="nothing to crawl: pass -a anime=ID"):
+        MalSpider()
+    with pytest.raises(ValueError, match="mode must be one of update, full, not 'fast'"):
+        MalSpider(anime="1", mode="fast")
+    assert MalSpider(anime="1").mode == "update"
+
+
+def test_next_page_keeps_our_filters_not_the_sites_link():
+    spider = MalSpider(anime="1", user="Some_One")
+    title, user = spider.feeds["anime:1"], spider.feeds["user:Some_One"]
+    link = (
+        "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews?sort=mostvoted&filter_check="
+        "&preliminary=on&spoiler=off&p=2"
+    )
+    assert spider.next_page_url(title, ParsedPage(next_url=link)) == title_reviews_url(
+        "anime", 1, 2
+    )
+    assert spider.next_page_url(title, ParsedPage(next_url=None)) is None
+    other = "https://myanimelist.net/profile/Some_One/reviews?p=2"
+    assert spider.next_page_url(user, ParsedPage(next_url=other)) == other
+
+
+def test_page_error_reasons():
+    mobile = PageError("mobile layout: review text is truncated and scores are missing")
+    assert page_error_reason(mobile) == "mobile_page"
+    assert page_error_reason(PageError("no review blocks in a layout it does not know")) == (
+        "layout_changed"
+    )
+
+
+@pytest.mark.slow
+def test_scrapy_crawl_spelling_reaches_the_same_archive(tmp_path: Path, mal_fixtures: Path):
+    db = tmp_path / "archive.db"
+    with ScratchSite(tmp_path / "site", mal_fixtures) as site:
+        site.publish({("anime", 1): list(range(1030, 1000, -1))})
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "mal", "-a", "anime=1", "-a", "mode=full"]
+        for name, value in {**FAST_SETTINGS, "MAL_BASE_URL": site.url, "HOARD_DB": str(db)}.items():
+            cmd += ["-s", f"{name}={value}"]
+        env = {k: v for k, v in os.environ.items() if k not in ("HOARD_DB", "MAL_BASE_URL")}
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
+        pages = review_page_requests(site.take_log())
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert [p["query"][-3:] for p in pages] == ["p=1", "p=2"]
+    conn = sqlite3.connect(db)
+    try:
+        ids = {r for (r,) in conn.execute("SELECT review_id FROM reviews")}
+        page_count = conn.execute("SELECT count(*) FROM pages").fetchone()[0]
+    finally:
+        conn.close()
+    assert ids == {str(i) for i in range(1030, 1000, -1)}
+    assert page_count == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["crawl", "mal"], "hoard: nothing to crawl: pass --anime ID, --manga ID"),
+        (
+            ["crawl", "mal", "--anime", "x1"],
+            "hoard: mal anime=x1 mode=update: anime ids are numbers",
+        ),
+        (
+            ["crawl", "mal", "--anime", "1", "-s", "NOEQUALS"],
+            "hoard: -s 'NOEQUALS': write a Scrapy",
+        ),
+        (["crawl", "mal", "--anime", "1", "--base-url", "ftp://x"], "hoard: --base-url 'ftp://x'"),
+    ],
+)
+def test_hoard_crawl_usage_errors_are_one_line_exit_2(tmp_path: Path, argv, line):
+    done = subprocess.run(
+        [sys.executable, "-m", "hoard", *argv, "--db", str(tmp_path / "a.db")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(line) and done.stderr.count("\n") == 1
+    assert not (tmp_path / "a.db").exists()
