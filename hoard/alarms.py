@@ -215,17 +215,18 @@ def check_failure_rate(run: RunFacts) -> list[Alarm]:
     if requests <= 0:
         return []
     throttled = _stat(run.stats, "downloader/response_status_count/429")
-    failed = failures(run.stats) - _stat(run.stats, "hoard/reviews_rejected")
+    # Pages the parser refused stop the crawl and raise finish_reason; here: fetching failed.
+    failed = sum(f.request_errors for f in run.feeds().values())
     share = min(1.0, (failed + throttled) / requests)
     if share <= FAILURE_MAX:
         return []
-    worst = max(run.feeds().items(), key=lambda kv: kv[1].page_errors, default=None)
-    url = run.url_of_feed.get(worst[0]) if worst and worst[1].page_errors else None
+    worst = max(run.feeds().items(), key=lambda kv: kv[1].request_errors, default=None)
+    url = run.url_of_feed.get(worst[0]) if worst and worst[1].request_errors else None
     return [
         Alarm(
             "failure_rate",
             "run",
-            url or run.stats.get("hoard/first_failed_url"),
+            run.stats.get("hoard/first_failed_url") or url,
             round(share, 4),
             FAILURE_MAX,
             f"{failed} failed and {throttled} answered 429 of {requests} page requests "
@@ -242,10 +243,12 @@ def check_finish_reason(run: RunFacts) -> list[Alarm]:
     if reason == "finished" or (run.interrupted and reason == "shutdown"):
         return []
     url = run.stats.get("hoard/stop_url")
+    detail = str(run.stats.get("hoard/stop_detail") or "")
+    feed = next((f for f in run.watch_of_feed if detail.startswith(f + " ")), None)
     return [
         Alarm(
             "finish_reason",
-            "run",
+            run.watch(feed) if feed else "run",
             str(url) if url else None,
             reason,
             "finished",

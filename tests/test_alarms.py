@@ -65,6 +65,7 @@ def test_layout_change_fires_empty_feed_blocks_vanished_and_finish_reason() -> N
         **{
             "finish_reason": "layout_changed",
             "hoard/stop_url": URL + "?p=1",
+            "hoard/stop_detail": "anime:1 page 1 (...): no review blocks",
             "hoard/feed/anime:1/pages": 1,
             "hoard/feed/anime:1/reviews": 0,
             "hoard/feed/anime:1/blocks": 0,
@@ -74,7 +75,7 @@ def test_layout_change_fires_empty_feed_blocks_vanished_and_finish_reason() -> N
     assert alarms == [
         Alarm(
             "finish_reason",
-            "run",
+            WATCH,
             URL + "?p=1",
             "layout_changed",
             "finished",
@@ -150,11 +151,11 @@ def test_failure_rate_counts_final_errors_page_errors_and_429s() -> None:
     stats = healthy_stats(
         **{
             "downloader/response_status_count/429": 1,
-            "hoard/feed/anime:1/request_errors": 1,
+            "hoard/feed/anime:1/request_errors": 2,
             "hoard/feed/anime:1/page_errors": 1,
         }
     )
-    assert failures(stats) == 2
+    assert failures(stats) == 3
     [alarm] = run_checks(facts(stats))
     assert (alarm.check, alarm.url, alarm.figure, alarm.threshold) == (
         "failure_rate",
