@@ -7,7 +7,8 @@ else lives here, once:
 - every response that reaches the parser is yielded as a `RawPage` before its reviews, even when
   the parser refuses it, so `hoard reparse` can rebuild the archive without the network;
 - `mode=update` (default) stops paging a feed at the first page whose reviews are all archived
-  and unchanged (asked of the archive before the pipelines store anything of this page);
+  and unchanged (asked of the archive before the pipelines store anything of this page), except
+  for the feeds named in `catch_up=anime:1,...` (left unfinished by an earlier run: walked whole);
   `mode=full` walks every page, and afterwards marks the unseen reviews of each fully walked title
   `gone_at` (never deleted);
 - a refused page ends the crawl with a reason the runner turns into exit status 3:
