@@ -134,8 +134,9 @@ QUERIES: dict[str, dict[str, Any]] = {
         "title": "Reviews of a title",
         "description": "Every review of a title, newest first (title text or the site's id).",
         "sql": (
-            "SELECT r.site, r.review_id, r.subject_title, r.author_name, r.published_at, "
-            "r.rating, r.recommendation, r.version_count, r.gone_at, r.url, "
+            "SELECT r.site, r.review_id, r.subject_type, r.subject_id, r.subject_title, "
+            "r.author_name, r.published_at, r.rating, r.recommendation, r.version_count, "
+            "r.gone_at, r.url, "
             "substr(r.text, 1, 300) AS excerpt FROM reviews r WHERE "
             + _TITLE_MATCH
             + " ORDER BY r.published_at DESC"
