@@ -24,6 +24,9 @@ COVERAGE_FIELDS = ("rating", "text", "author", "published_at")
 COVERAGE_MIN = 0.99
 FAILURE_MAX = 0.05
 """Largest share of page requests that may fail or answer 429 before the run raises an alarm."""
+FAILURE_MIN_REQUESTS = 20
+"""Fewer page requests than this are too few to judge a share by (one 429 in 5 is not 20% of
+anything); failures still make the exit status 1."""
 
 _FEED_STAT = re.compile(
     r"^hoard/feed/(?P<feed>.+)/(?P<what>pages|reviews|blocks|page_errors|request_errors)$"
@@ -210,9 +213,10 @@ def check_field_coverage(run: RunFacts) -> list[Alarm]:
 
 
 def check_failure_rate(run: RunFacts) -> list[Alarm]:
-    """More than 5% of page requests failed or answered 429 (Too Many Requests)."""
+    """More than 5% of page requests failed or answered 429 (Too Many Requests), in a run of at
+    least 20 page requests."""
     requests = page_requests(run.stats)
-    if requests <= 0:
+    if requests < FAILURE_MIN_REQUESTS:
         return []
     throttled = _stat(run.stats, "downloader/response_status_count/429")
     # Pages the parser refused stop the crawl and raise finish_reason; here: fetching failed.

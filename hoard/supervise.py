@@ -28,7 +28,6 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
-import click
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -236,6 +235,8 @@ class Outcome:
     elapsed: float
     feeds: dict[str, FeedCounts] = field(default_factory=dict)
     crawl_id: int | None = None
+    result: CrawlResult | None = None
+    """What the crawl runner returned."""
 
     def summary(self, command: str) -> str:
         """The one line every run ends with: `hoard update: ok: reviews 3 new, ...; exit 0`."""
@@ -280,7 +281,9 @@ def judge(
         status = SIGNAL_STATUS.get(
             state.signal or signal.SIGINT.value, exitcodes.INTERRUPTED_SIGTERM
         )
-        return Outcome(status, "interrupted", stats, [], errors, elapsed, feeds, result.crawl_id)
+        return Outcome(
+            status, "interrupted", stats, [], errors, elapsed, feeds, result.crawl_id, result
+        )
     alarms = run_checks(facts)
     if alarms:
         status, name = exitcodes.ALARM, "alarm"
@@ -288,7 +291,7 @@ def judge(
         status, name = exitcodes.PARTIAL, "partial"
     else:
         status, name = exitcodes.OK, "ok"
-    return Outcome(status, name, stats, alarms, errors, elapsed, feeds, result.crawl_id)
+    return Outcome(status, name, stats, alarms, errors, elapsed, feeds, result.crawl_id, result)
 
 
 def record(db_path: Path, result: CrawlResult, outcome: Outcome) -> None:
@@ -394,12 +397,23 @@ def catch_up(db_path: Path, specs: list[CrawlSpec], feeds: Iterable[str]) -> lis
     return [CrawlSpec(s.spider, {**s.args, "catch_up": ",".join(sorted(behind))}) for s in specs]
 
 
-def log_settings(path: Path | None) -> dict[str, Any]:
-    """Scrapy settings for the log: the full log (INFO) appended to `path` if given, else only
-    errors, on stderr."""
+def log_settings(path: Path | None, verbose: bool = False) -> dict[str, Any]:
+    """Scrapy settings for the log: the full log (INFO) appended to `path` if given, else on
+    stderr only errors (INFO with `verbose`)."""
     if path is not None:
         return {"LOG_FILE": str(path), "LOG_FILE_APPEND": True, "LOG_LEVEL": "INFO"}
-    return {"LOG_LEVEL": "ERROR"}
+    return {"LOG_LEVEL": "INFO" if verbose else "ERROR"}
+
+
+def feeds_of(specs: list[CrawlSpec]) -> list[str]:
+    """The feed keys (`anime:1`, ...) the specs' spiders will read, as the spiders name them."""
+    from scrapy.spiderloader import SpiderLoader
+
+    from hoard.crawling import project_settings
+
+    loader = SpiderLoader.from_settings(project_settings())
+    spiders = [loader.load(s.spider)(**s.args) for s in specs]
+    return [key for spider in spiders for key in getattr(spider, "feeds", {})]
 
 
 def supervise(
@@ -408,23 +422,29 @@ def supervise(
     settings_overrides: Mapping[str, Any],
     command: str,
     *,
-    watch_of_feed: Mapping[str, str],
+    watch_of_feed: Mapping[str, str] | None = None,
     quiet: bool = False,
+    verbose: bool = False,
     log_file: Path | None = None,
     stream: TextIO | None = None,
-    summary_name: str = "hoard",
 ) -> Outcome:
     """Run `specs` into the archive under its lock (`hoard.crawling.run_crawls`), judge the run,
-    record it on its `crawls` row, print the summary line, and return the outcome.
+    record it on its `crawls` row, print alarms and the stop reason on stderr, and return the
+    outcome (the caller prints the summary line and returns `outcome.status`).
 
-    `watch_of_feed` lists every feed the run is meant to read (feed -> how messages name its
-    watch). Raises LockedError (exit 75) when another run holds the archive.
+    `watch_of_feed` names the watch of every feed the run is meant to read (default: each
+    feed of the specs, named by the command). Raises LockedError (exit 75) when another run
+    holds the archive.
     """
     from hoard.crawling import project_settings, run_crawls
 
     stream = stream or sys.stderr
+    if watch_of_feed is None:
+        watch_of_feed = {feed: f"{command.split(' --')[0]} ({feed})" for feed in feeds_of(specs)}
     state = RunState(
-        progress=stream.isatty() and not quiet, stream=stream, feeds=list(watch_of_feed)
+        progress=stream.isatty() and not quiet and not verbose,
+        stream=stream,
+        feeds=list(watch_of_feed),
     )
     run_id = f"run-{next(_RUN_IDS)}"
     _RUNS[run_id] = state
@@ -433,7 +453,7 @@ def supervise(
         **settings_overrides,
         RUN_ID_SETTING: run_id,
         "EXTENSIONS": {**extensions, "hoard.supervise.RunWatcher": 0},
-        **log_settings(log_file),
+        **log_settings(log_file, verbose),
     }
     error_handler = _stderr_errors(stream) if log_file is not None else None
     try:
@@ -453,10 +473,9 @@ def supervise(
     for alarm in outcome.alarms:
         stream.write(f"hoard: {alarm.line()}\n")
     reason = result.reason_line()
-    if reason and not outcome.alarms:
+    if reason:
         stream.write(f"hoard: {reason}\n")
     stream.flush()
-    click.echo(outcome.summary(summary_name))
     return outcome
 
 

@@ -125,6 +125,6 @@ def command(config_path: Path, db_path: str | None, quiet: bool, log_file: Path 
         watch_of_feed=watch_of_feed,
         quiet=quiet,
         log_file=log_file,
-        summary_name="hoard update",
     )
+    click.echo(outcome.summary("hoard update"))
     return outcome.status
