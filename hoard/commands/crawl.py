@@ -8,7 +8,7 @@ import sys
 import click
 
 from hoard import exitcodes
-from hoard.crawling import CrawlSpec, parse_setting_overrides, run_crawls
+from hoard.crawling import CrawlSpec, parse_setting_overrides
 from hoard.errors import UsageError
 from hoard.options import db_option
 
@@ -115,17 +115,21 @@ def command(
         overrides[BASE_URL_SETTINGS[spider]] = base_url.rstrip("/")
     typed = sys.argv[2:] if sys.argv[1:2] == ["crawl"] else [site, *map(str, args.values())]
     command_line = shlex.join(["hoard", "crawl", *typed])
-    result = run_crawls(
-        db_path, [CrawlSpec(spider, args)], overrides, command_line, verbose=verbose
+    # Through the supervisor, like `hoard update`: the archive's run lock (exit 75), SIGINT/
+    # SIGTERM (130/143), data-quality alarms (3), the crawls row, a WAL checkpoint.
+    from pathlib import Path
+
+    from hoard.supervise import supervise
+
+    outcome = supervise(
+        Path(db_path), [CrawlSpec(spider, args)], overrides, command_line, verbose=verbose
     )
-    click.echo(result.summary_line())
-    reason = result.reason_line()
-    if reason:
-        click.echo(f"hoard: {reason}", err=True)
-    elif result.failures:
+    assert outcome.result is not None
+    click.echo(outcome.result.summary_line())
+    if outcome.status == exitcodes.PARTIAL:
         click.echo(
-            f"hoard: {result.failures} request(s) or item(s) failed; run again with --verbose "
+            f"hoard: {outcome.errors} request(s) or item(s) failed; run again with --verbose "
             "to see which",
             err=True,
         )
-    return result.exit_status()
+    return outcome.status
