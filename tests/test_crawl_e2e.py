@@ -174,3 +174,42 @@ def test_robots_txt_is_obeyed(tmp_path, mal_fixtures):
     assert [e["path"] for e in log] == ["/robots.txt", "/anime/1/_/reviews"]
     assert archived_ids(db) == {str(i) for i in FIFTY[:5]}
     assert result.returncode == 1  # the forbidden feed counts as failed, not silently empty
+
+
+def test_500_dropped_connection_and_truncated_body_are_retried_and_lose_nothing(site, tmp_path):
+    db = tmp_path / "archive.db"
+    site.publish(
+        {TITLE: FIFTY},
+        faults={
+            ("anime", 1, 1): [Fault(kind="500", times=1)],
+            ("anime", 1, 2): [Fault(kind="drop", times=1)],
+            ("anime", 1, 3): [Fault(kind="truncate", times=1)],
+        },
+    )
+    result = run_crawl(db, site.url, ["--anime", "1"])
+    assert result.returncode == 0, result.stderr
+    assert archived_ids(db) == {str(i) for i in FIFTY}
+    pages = review_page_requests(site.take_log())
+    assert [(p["query"][-3:], p["fault"]) for p in pages] == [
+        ("p=1", "500"),
+        ("p=1", None),
+        ("p=2", "drop"),
+        ("p=2", None),
+        ("p=3", "truncate"),
+        ("p=3", None),
+    ]
+    # Only whole bodies reach the parser and the archive.
+    assert len(rows(db, "SELECT id FROM pages")) == 3
+
+
+def test_a_page_that_keeps_failing_makes_exit_1_and_keeps_the_rest(site, tmp_path):
+    db = tmp_path / "archive.db"
+    site.publish({TITLE: FIFTY}, faults={("anime", 1, 2): [Fault(kind="500")]})
+    result = run_crawl(db, site.url, ["--anime", "1", "--mode", "full"])
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip().splitlines()[-1].startswith("hoard: 1 request(s) or item(s) failed")
+    )
+    assert archived_ids(db) == {str(i) for i in FIFTY[:20]}
+    assert rows(db, "SELECT review_id FROM reviews WHERE gone_at IS NOT NULL") == []
+    assert rows(db, "SELECT outcome FROM crawls") == [("partial",)]
