@@ -12,25 +12,27 @@ Reads every desktop page that carries review blocks:
 
 It refuses, with one clear PageError, the mobile layout (text cut short, no scores), pages that
 are no MyAnimeList page, and blocks it cannot read whole: it never guesses a review.
+
+Speed matters (a crawl parses every page, `hoard reparse` the whole archive): the tree is plain
+`lxml.etree` (no Python class lookup per element), each block is read with one or two XPath
+calls, and review text with one (`parsers.text.TextReader`).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import Any, cast
 from urllib.parse import SplitResult, urljoin, urlsplit
 
-import lxml.html
 from lxml import etree
-from lxml.html import HtmlElement
 
 from items import Author, Progress, Review, Subject
 from parsers.errors import PageError
 from parsers.page import ParsedPage
-from parsers.text import BLOCK_EDGE, BREAK, clean_text, decode_html, element_text, raw_text
+from parsers.text import TextReader, decode_html
 
 SITE = "myanimelist"
 DOMAINS: tuple[str, ...] = ("myanimelist.net",)
@@ -61,27 +63,49 @@ _PROGRESS_NEW = re.compile(r"\(\s*(\d+|\?)\s*/\s*(\d+|\?)\s*(eps?|chp?|chapters?
 _PROGRESS_OLD = re.compile(r"(\d+|Unknown|\?)\s+of\s+(\d+|\?|Unknown)\s+(episodes|chapters)\s+seen")
 _HELPFUL = re.compile(r"(\d[\d,]*)\s+(?:people|person|user|users)\s+found this review helpful")
 _OVERALL = re.compile(r"Overall Rating\s*:\s*(\d+(?:\.\d+)?)")
+_PRELIMINARY = re.compile(r"\bPreliminary\b")
 _NUMBER = re.compile(r"[0-9]{1,4}(?:\.[0-9]{1,3})?")
+_DATE = re.compile(r"^([A-Za-z]{3,9})\.? (\d{1,2}), (\d{4})(?: (\d{1,2}):(\d{2}) ?([AaPp][Mm]))?$")
 _TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*([AaPp][Mm])\s*$")
-_DATE_FORMATS = ("%b %d, %Y", "%B %d, %Y", "%b %d, %Y %I:%M %p", "%m-%d-%y")
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
 _SUB_SCORE_KEYS = frozenset(
     {"overall", "story", "animation", "sound", "character", "enjoyment", "art"}
 )
 
 
-def _elements(expr: str) -> Callable[[etree._Element], list[HtmlElement]]:
+def _elements(expr: str) -> Callable[[etree._Element], list[etree._Element]]:
     """A compiled XPath that selects elements, typed for the callers."""
     compiled = etree.XPath(expr)
 
-    def run(node: etree._Element) -> list[HtmlElement]:
-        return cast(list[HtmlElement], compiled(node))
+    def run(node: etree._Element) -> list[etree._Element]:
+        return cast(list[etree._Element], compiled(node))
 
     return run
 
 
 def _strings(expr: str) -> Callable[[etree._Element], list[str]]:
-    """A compiled XPath that selects attribute values or text, as plain strings."""
-    compiled = etree.XPath(expr)
+    """A compiled XPath that selects attribute values or text nodes, as plain strings."""
+    compiled = etree.XPath(expr, smart_strings=False)
 
     def run(node: etree._Element) -> list[str]:
         return [str(v) for v in cast(list[object], compiled(node))]
@@ -89,51 +113,70 @@ def _strings(expr: str) -> Callable[[etree._Element], list[str]]:
     return run
 
 
-def _has_class(name: str) -> str:
-    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+_STRING_VALUE = etree.XPath("string()", smart_strings=False)
 
 
-_NEW_BLOCKS = _elements(
-    "//div[contains(concat(' ', normalize-space(@class), ' '), ' review-element ')]"
-)
-_OLD_BLOCKS = _elements(
-    "//div[contains(concat(' ', normalize-space(@class), ' '), ' borderDark ')]"
-    "[.//div[contains(concat(' ', normalize-space(@class), ' '), ' textReadability ')]]"
-)
+def _text_of(element: etree._Element) -> str:
+    """All the text inside an element, whitespace-normalised."""
+    return " ".join(str(_STRING_VALUE(element)).split())
 
 
-_X_TEXT = _elements(f".//div[{_has_class('text')}]")
-_X_UPDATE_AT = _elements(f".//div[{_has_class('update_at')}]")
-_X_USERNAME = _elements(f".//div[{_has_class('username')}]//a")
-_X_TAGS = _elements(f".//div[{_has_class('tags')}]/div[{_has_class('tag')}]")
-_X_RATING = _elements(f".//div[{_has_class('rating')}]//span[{_has_class('num')}]")
-# Review ids come from the block's own furniture, never from links an author put in the text.
-_X_OPEN_LINK = _strings(f".//div[{_has_class('open')}]/a/@href")
-_X_DATA_ID = _strings(
-    f".//div[{_has_class('js-icon-reaction')} or {_has_class('js-btn-reaction')}]/@data-id"
+def _classes(element: etree._Element) -> list[str]:
+    return (element.get("class") or "").split()
+
+
+# Candidate matches use contains() (cheap); exact class tokens are checked in Python.
+_X_NEW_BLOCKS = _elements("//div[contains(@class, 'review-element')]")
+_X_OLD_BLOCKS = _elements(
+    "//div[contains(@class, 'borderDark')][div[contains(@class, 'textReadability')]]"
 )
-_X_PERMALINK = _strings(
-    ".//a[contains(@href, 'reviews.php?')]"
-    f"[not(ancestor::div[{_has_class('textReadability')}])]/@href"
+_NEW_PART_WORDS = ("update_at", "username", "tags", "text", "rating", "open", "reaction", "title")
+_NEW_PART_NAMES = frozenset(
+    {"update_at", "username", "tags", "text", "rating", "open", "titleblock"}
 )
-_X_TITLEBLOCK = _elements(f".//div[{_has_class('titleblock')}]//a[@href]")
-_X_MORE_REVIEWS = _elements(
-    "//a[@data-ga-click-type='review-more-reviews'][@href]"
-    " | //a[normalize-space(.)='More Reviews'][@href]"
+_REACTION_PARTS = frozenset({"js-icon-reaction", "js-btn-reaction"})
+# The usual places: block > thumbbody > body > part, and the bottom bar's children (Open link,
+# reaction data-id). Child steps, not `.//`, so the long review text is never walked.
+_X_NEW_PARTS_USUAL = _elements(
+    "*/*/div[@class] | */*/div[contains(@class, 'bottom-navi')]/div[@class]"
 )
-_X_OLD_TEXT = _elements(f".//div[{_has_class('textReadability')}]")
-_X_PROFILE_LINKS = _elements(".//a[contains(@href, '/profile/')][normalize-space(.)]")
+# Anywhere in the block (slower): for a page whose blocks are laid out another way.
+_X_NEW_PARTS_ANYWHERE = _elements(
+    ".//div[@class]["
+    + " or ".join(f"contains(@class, '{w}')" for w in _NEW_PART_WORDS)
+    + "][not(ancestor::div[@class = 'text'])]"
+)
+_NEW_PARTS_NEEDED = frozenset({"update_at", "username", "text", "rating"})
+_MORE_REVIEWS = ">More Reviews</a>"
+_HREF = re.compile(r"""\shref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_OG_TITLE = re.compile(r'<meta\s+property="og:title"\s+content="([^"]*)"')
+_MOBILE_BODY = re.compile(r'<body[^>]*\sclass="(?:[^"]*\s)?sp(?:\s[^"]*)?"')
+_X_MOBILE_BOX = _elements(
+    "//div[contains(@class, 'review-element')]/a[contains(@class, 'review-box')]"
+)
+
+# Old blocks hold three children: header, text (div.textReadability), footer (permalink). The
+# header and footer are searched without walking the long text.
+_OUTSIDE_OLD_TEXT = "*[not(contains(@class, 'textReadability'))]"
+_X_OLD_TEXT = _elements("div[contains(@class, 'textReadability')]")
+_X_TEXT_NODES = _strings(".//text()[not(parent::script or parent::style)]")
+_X_OLD_DATES = _elements(f"{_OUTSIDE_OLD_TEXT}/descendant-or-self::div[not(*)]")
+_X_OLD_PROFILES = _elements(f"{_OUTSIDE_OLD_TEXT}//a[contains(@href, '/profile/')]")
+# The permalink closes the block, after the text: without it the block may be cut short.
+_X_PERMALINK = _strings(f"{_OUTSIDE_OLD_TEXT}//a[contains(@href, 'reviews.php?')]/@href")
 _X_SCORE_ROWS = _elements(".//div[starts-with(@id, 'score')]//tr")
-_X_OG_TITLE = _strings("//meta[@property='og:title']/@content")
-_X_MOBILE_BOX = _elements(f"//div[{_has_class('review-element')}]/a[{_has_class('review-box')}]")
-_X_BLOCK_ANCESTOR = _elements(
-    f"ancestor::div[{_has_class('review-element')}]"
-    f" | ancestor::div[{_has_class('borderDark')}][.//div[{_has_class('textReadability')}]]"
+
+_NEW_TEXT = TextReader("span[contains(@class, 'js-visible')]")
+"""Current layout: the "..." between the visible part and the `span.js-hidden` rest goes."""
+_OLD_HELPFUL = "[contains(@class, 'js-review-btn-helpful') or starts-with(@id, 'revhelp_output')]"
+_OLD_TEXT = TextReader(
+    "div[starts-with(@id, 'score')] | a[contains(@class, 'js-toggle-review-button')]"
+    f" | *{_OLD_HELPFUL} | */*{_OLD_HELPFUL}"
 )
-_X_IN_TEXT = _elements(f"ancestor::div[{_has_class('textReadability')}]")
+"""Old layout: the sub-score table, "read more" and (in the hidden rest) the Helpful button sit
+inside the text container."""
 
-
-_HTML_PARSER = lxml.html.HTMLParser(encoding="utf-8")
+_HTML_PARSER = etree.HTMLParser(encoding="utf-8")
 """The page is decoded by `decode_html` (BOM, UTF-8, declared charset, cp1252) and handed to
 lxml as UTF-8, so a wrong `<meta charset>` cannot make lxml decode it a second way."""
 
@@ -145,56 +188,80 @@ def parse(body: bytes, url: str) -> ParsedPage:
     a review block that cannot be read whole.
     """
     text = decode_html(body, url)
+    if _MOBILE_BODY.search(text, 0, 200_000):
+        raise PageError(MOBILE_REASON, url)
+    # Only the part from the first review block on is built into a tree: the page head, menus
+    # and title details before it are a third of the bytes and hold nothing a review needs.
+    start = _first_block_at(text)
     try:
-        root = lxml.html.document_fromstring(text.encode("utf-8"), parser=_HTML_PARSER)
-    except (etree.ParserError, ValueError) as exc:
+        root = etree.fromstring(text[start:].encode("utf-8"), _HTML_PARSER)
+    except (etree.LxmlError, ValueError) as exc:
         raise PageError(f"not an HTML page ({exc}): check the file", url) from None
-    if _is_mobile(root):
+    if root is None:
+        raise PageError("not an HTML page (no elements in it): check the file", url)
+    if "review-box" in text and _X_MOBILE_BOX(root):
         raise PageError(MOBILE_REASON, url)
     kind = _page_kind(url)
-    new_blocks = _NEW_BLOCKS(root)
-    old_blocks = [] if new_blocks else _OLD_BLOCKS(root)
-    if not new_blocks and not old_blocks:
-        return _empty_page(root, text, kind, url)
+    new_blocks = [b for b in _X_NEW_BLOCKS(root) if "review-element" in _classes(b)]
+    old_blocks: list[etree._Element] = []
+    if not new_blocks and "textReadability" in text:
+        old_blocks = [b for b in _X_OLD_BLOCKS(root) if "borderDark" in _classes(b)]
+        if not old_blocks:
+            raise PageError(
+                "old layout: review texts (div.textReadability) without the review blocks "
+                "around them: a layout this parser does not know; check the page and the parser",
+                url,
+            )
+    blocks = new_blocks or old_blocks
+    if not blocks:
+        return _empty_page(text, kind, url)
     if _is_cut_short(text):
         raise PageError(
             "page is cut short (no closing </html>): its last review may be partial; "
             "fetch it again",
             url,
         )
-    blocks = new_blocks or old_blocks
-    if any(_X_BLOCK_ANCESTOR(block) for block in blocks):
-        raise PageError(
-            "review blocks are nested in one another (unclosed markup): which part belongs to "
-            "which review is unclear; fetch the page again",
-            url,
-        )
-    page_subject = _page_subject(root, url)
-    reviews: list[Review] = []
-    for block in new_blocks:
-        reviews.append(_NewBlock(block, url, page_subject).review())
-    for block in old_blocks:
-        reviews.append(_OldBlock(block, url, page_subject).review())
-    next_url = _next_url(root, url) if kind in ("reviews_tab", "listing", "profile") else None
-    return ParsedPage(
-        reviews=reviews,
-        next_url=next_url,
-        block_count=len(new_blocks) + len(old_blocks),
-        kind=kind,
-    )
+    _refuse_nested(blocks, url)
+    page_subject = _page_subject(text, url)
+    block_type: type[_Block] = _NewBlock if new_blocks else _OldBlock
+    reviews = [block_type(block, url, page_subject).review() for block in blocks]
+    next_url = _next_url(text, url) if kind in ("reviews_tab", "listing", "profile") else None
+    return ParsedPage(reviews=reviews, next_url=next_url, block_count=len(blocks), kind=kind)
 
 
-def _is_mobile(root: etree._Element) -> bool:
-    body = root.find("body")
-    if body is not None and "sp" in (body.get("class") or "").split():
-        return True
-    return bool(_X_MOBILE_BOX(root))
+def _first_block_at(text: str) -> int:
+    """Where the first review block's tag opens (0 when no block tag is found)."""
+    for marker in ("review-element", "borderDark"):
+        at = text.find(marker)
+        while at >= 0:
+            tag_start = text.rfind("<", 0, at)
+            if (
+                tag_start >= 0
+                and text.startswith("<div", tag_start)
+                and (">" not in text[tag_start:at])
+            ):
+                return tag_start
+            at = text.find(marker, at + 1)
+    return 0
 
 
 def _is_cut_short(text: str) -> bool:
     """A whole document (it opened `<html`) that never closes it was cut in transfer."""
     head = text[:2048].lower()
     return "<html" in head and "</html" not in text[-8192:].lower()
+
+
+def _refuse_nested(blocks: list[etree._Element], url: str) -> None:
+    """Unclosed markup can swallow the next block into this one: then which part belongs to
+    which review is unclear, and nothing from the page may be trusted."""
+    block_set = set(blocks)
+    for block in blocks:
+        if any(ancestor in block_set for ancestor in block.iterancestors("div")):
+            raise PageError(
+                "review blocks are nested in one another (unclosed markup): which part belongs "
+                "to which review is unclear; fetch the page again",
+                url,
+            )
 
 
 def _page_kind(url: str) -> str:
@@ -209,7 +276,7 @@ def _page_kind(url: str) -> str:
     return "unknown"
 
 
-def _empty_page(root: etree._Element, text: str, kind: str, url: str) -> ParsedPage:
+def _empty_page(text: str, kind: str, url: str) -> ParsedPage:
     """No review blocks: fine where the page says so; else a layout change or a wrong page."""
     if "myanimelist" not in text[:200_000].lower():
         raise PageError("not a MyAnimeList page (no review blocks, no MyAnimeList markup)", url)
@@ -224,32 +291,41 @@ def _empty_page(root: etree._Element, text: str, kind: str, url: str) -> ParsedP
     raise PageError("not a MyAnimeList review page (no review blocks found)", url)
 
 
-def _page_subject(root: etree._Element, url: str) -> Subject | None:
+def _page_subject(text: str, url: str) -> Subject | None:
     """The title a title page is about: type and id from the URL, title from og:title."""
     match = _SUBJECT_PATH.search(_split(url).path + "/")
     if not match:
         return None
     kind, sid = match.groups()
-    titles = _X_OG_TITLE(root)
-    title = (titles[0].strip() or None) if titles else None
+    og_title = _OG_TITLE.search(text, 0, 200_000)
+    title = " ".join(html.unescape(og_title.group(1)).split()) or None if og_title else None
     return Subject(type=kind, id=sid, title=title, url=f"{BASE_URL}/{kind}/{sid}")
 
 
-def _subject_from_link(block: etree._Element) -> Subject | None:
-    for link in _X_TITLEBLOCK(block):
+def _subject_from_link(titleblock: etree._Element | None) -> Subject | None:
+    if titleblock is None:
+        return None
+    for link in titleblock.iter("a"):
         match = _SUBJECT_PATH.search(_split(link.get("href") or "").path + "/")
         if match:
             kind, sid = match.groups()
-            title = " ".join(link.text_content().split()) or None
+            title = _text_of(link) or None
             return Subject(type=kind, id=sid, title=title, url=f"{BASE_URL}/{kind}/{sid}")
     return None
 
 
-def _next_url(root: etree._Element, url: str) -> str | None:
-    for link in _X_MORE_REVIEWS(root):
-        href = (link.get("href") or "").strip()
-        if href and not href.startswith(("#", "javascript:")):
-            return _absolute(url, href)
+def _next_url(text: str, url: str) -> str | None:
+    """The feed's "More Reviews" link (the `<a>` tag it is the text of), resolved against `url`."""
+    at = text.find(_MORE_REVIEWS)
+    while at >= 0:
+        tag_start = text.rfind("<a", max(0, at - 2000), at)
+        tag = text[tag_start:at] if tag_start >= 0 else ""
+        href = _HREF.search(tag) if tag and "<" not in tag[1:] else None
+        if href:
+            target = html.unescape(href.group(1) or href.group(2) or "").strip()
+            if target and not target.startswith(("#", "javascript:")):
+                return _absolute(url, target)
+        at = text.find(_MORE_REVIEWS, at + 1)
     return None
 
 
@@ -263,23 +339,26 @@ def _review_id_from(hrefs: Iterable[str]) -> str | None:
 
 def _published_at(date_text: str, time_text: str | None) -> str | None:
     """'Aug 24, 2008' (+ '5:46 AM') -> '2008-08-24T05:46:00'; None when it is no date."""
-    date_text = " ".join(date_text.split())
-    for fmt in _DATE_FORMATS:
-        try:
-            parsed = datetime.strptime(date_text, fmt)
-        except ValueError:
-            continue
-        if fmt.endswith("%p"):
-            return parsed.strftime("%Y-%m-%dT%H:%M:%S")
-        match = _TIME.match(time_text or "")
-        if not match:
-            return parsed.strftime("%Y-%m-%d")
-        hour, minute, half = int(match.group(1)) % 12, int(match.group(2)), match.group(3).lower()
-        hour += 12 if half == "pm" else 0
-        if minute > 59:
-            return parsed.strftime("%Y-%m-%d")
-        return parsed.replace(hour=hour, minute=minute).strftime("%Y-%m-%dT%H:%M:%S")
-    return None
+    match = _DATE.match(" ".join(date_text.split()))
+    if not match:
+        return None
+    month = _MONTHS.get(match.group(1).lower())
+    day, year = int(match.group(2)), int(match.group(3))
+    if month is None or not 1 <= day <= 31:
+        return None
+    date = f"{year:04d}-{month:02d}-{day:02d}"
+    if match.group(4):
+        clock: tuple[str, str, str] | None = (match.group(4), match.group(5), match.group(6))
+    else:
+        found = _TIME.match(time_text or "")
+        clock = (found.group(1), found.group(2), found.group(3)) if found else None
+    if clock is None:
+        return date
+    hour, minute = int(clock[0]), int(clock[1])
+    if not (1 <= hour <= 12 and minute <= 59):
+        return date
+    hour = hour % 12 + (12 if clock[2].lower() == "pm" else 0)
+    return f"{date}T{hour:02d}:{minute:02d}:00"
 
 
 def _number(text: str) -> int | float | None:
@@ -316,6 +395,7 @@ class _Block:
         self.el = element
         self.url = url
         self.page_subject = page_subject
+        self.titleblock: etree._Element | None = None
         self.review_id = self._review_id()
 
     def _review_id(self) -> str:
@@ -328,7 +408,7 @@ class _Block:
         return PageError(reason, self.url)
 
     def subject(self) -> Subject:
-        subject = _subject_from_link(self.el) or self.page_subject
+        subject = _subject_from_link(self.titleblock) or self.page_subject
         if subject is None:
             raise self.fail("reviewed title (no div.titleblock link and no title in the page URL)")
         return subject
@@ -366,15 +446,36 @@ class _Block:
 
 
 class _NewBlock(_Block):
-    """A `div.review-element` block of the 2022+ layout."""
+    """A `div.review-element` block of the 2022+ layout, its parts found in one XPath call."""
 
     layout = "current"
 
+    def __init__(self, element: etree._Element, url: str, page_subject: Subject | None) -> None:
+        self.parts: dict[str, etree._Element] = {}
+        self.reaction_ids: list[str] = []
+        self._find_parts(_X_NEW_PARTS_USUAL(element))
+        if not self.parts.keys() >= _NEW_PARTS_NEEDED or (
+            page_subject is None and "titleblock" not in self.parts
+        ):
+            self._find_parts(_X_NEW_PARTS_ANYWHERE(element))
+        super().__init__(element, url, page_subject)
+        self.titleblock = self.parts.get("titleblock")
+
+    def _find_parts(self, candidates: list[etree._Element]) -> None:
+        for part in candidates:
+            for name in _classes(part):
+                if name in _REACTION_PARTS:
+                    self.reaction_ids.append((part.get("data-id") or "").strip())
+                elif name in _NEW_PART_NAMES:
+                    self.parts.setdefault(name, part)
+
     def _review_id(self) -> str:
-        found = _review_id_from(_X_OPEN_LINK(self.el))
+        # Ids come from the block's own furniture, never from links an author put in the text.
+        found = None
+        if "open" in self.parts:
+            found = _review_id_from(a.get("href") or "" for a in self.parts["open"].iter("a"))
         if found is None:
-            ids = [v.strip() for v in _X_DATA_ID(self.el) if v.strip().isdigit()]
-            found = ids[0] if ids else None
+            found = next((i for i in self.reaction_ids if i.isdigit()), None)
         if found is None and _page_kind(self.url) == "review":
             found = _review_id_from([self.url])
         if found is None:
@@ -399,48 +500,54 @@ class _NewBlock(_Block):
         }
 
     def _author(self) -> Author:
-        for link in _X_USERNAME(self.el):
-            name = link.text_content().strip()
+        username = self.parts.get("username")
+        for link in username.iter("a") if username is not None else ():
+            name = _text_of(link)
             if name:
                 href = link.get("href")
                 return Author(name=name, url=_absolute(BASE_URL, href) if href else None)
         raise self.fail("author (div.username a)")
 
     def _published_at(self) -> str:
-        for div in _X_UPDATE_AT(self.el):
-            published = _published_at(div.text_content(), div.get("title"))
-            if published:
-                return published
-        raise self.fail("date (div.update_at)")
+        div = self.parts.get("update_at")
+        published = _published_at(_text_of(div), div.get("title")) if div is not None else None
+        if published is None:
+            raise self.fail("date (div.update_at)")
+        return published
 
     def _tags(self) -> tuple[list[str], Progress | None]:
         tags: list[str] = []
         progress: Progress | None = None
-        for tag in _X_TAGS(self.el):
-            classes = (tag.get("class") or "").split()
+        container = self.parts.get("tags")
+        for tag in container.iterchildren("div") if container is not None else ():
+            classes = _classes(tag)
+            if "tag" not in classes:
+                continue
             names = [c for c in classes if c not in ("tag", "btn-label", "js-btn-label")]
             if not names:
                 continue
             slug = names[0].lower().replace("-", "_")
             tags.append(slug)
             if slug == "preliminary":
-                progress = _new_progress(tag.text_content())
+                progress = _new_progress(_text_of(tag))
         return tags, progress
 
     def _text(self) -> str:
-        containers = _X_TEXT(self.el)
-        if not containers:
+        container = self.parts.get("text")
+        if container is None:
             raise self.fail("text (div.text)")
-        text = element_text(containers[0], _skip_new)
+        text = _NEW_TEXT.text(container)
         if not text:
             raise self.fail("text (div.text is empty)")
         return text
 
     def _rating(self) -> int | float:
-        for num in _X_RATING(self.el):
-            value = _number(num.text_content())
-            if value is not None:
-                return value
+        rating = self.parts.get("rating")
+        for span in rating.iter("span") if rating is not None else ():
+            if "num" in _classes(span):
+                value = _number(_text_of(span))
+                if value is not None:
+                    return value
         raise self.fail("rating (div.rating span.num)")
 
     def _reactions(self) -> dict[str, int]:
@@ -457,11 +564,6 @@ class _NewBlock(_Block):
         return dict(zip(REACTION_KEYS, values, strict=True))
 
 
-def _skip_new(el: etree._Element) -> bool:
-    """The "..." between a review's visible part and its hidden rest is page furniture."""
-    return "js-visible" in (el.get("class") or "").split()
-
-
 def _new_progress(tag_text: str) -> Progress | None:
     match = _PROGRESS_NEW.search(tag_text)
     if not match:
@@ -474,6 +576,16 @@ def _new_progress(tag_text: str) -> Progress | None:
     )
 
 
+def _old_header(block: etree._Element, text_el: etree._Element) -> list[str]:
+    """The text nodes of an old block outside its text container, in page order."""
+    pieces = [block.text or ""]
+    for child in block:
+        if child is not text_el and isinstance(child.tag, str):
+            pieces.extend(_X_TEXT_NODES(child))
+        pieces.append(child.tail or "")
+    return pieces
+
+
 class _OldBlock(_Block):
     """A `div.borderDark` block of the 2016-2022 layout (header table, sub-scores, helpful)."""
 
@@ -481,13 +593,13 @@ class _OldBlock(_Block):
 
     def __init__(self, element: etree._Element, url: str, page_subject: Subject | None) -> None:
         super().__init__(element, url, page_subject)
-        containers = _X_OLD_TEXT(element)
-        self.text_el: etree._Element = containers[0]
+        self.text_el: etree._Element = _X_OLD_TEXT(element)[0]  # the block was chosen by it
+        # read before the text: reading the text drops the score table from the tree
+        self.sub_scores = self._sub_scores()
         # The header is everything in the block but the text: its words hold date, helpful...
-        self.header_text = _header_text(element, self.text_el)
+        self.header_text = " ".join(" ".join(_old_header(element, self.text_el)).split())
 
     def _review_id(self) -> str:
-        # The permalink closes the block: without it the block may be cut short mid-text.
         found = _review_id_from(_X_PERMALINK(self.el))
         if found is None:
             raise PageError(
@@ -498,7 +610,7 @@ class _OldBlock(_Block):
         return found
 
     def _layout_fields(self) -> dict[str, Any]:
-        is_preliminary = bool(re.search(r"\bPreliminary\b", self.header_text))
+        is_preliminary = bool(_PRELIMINARY.search(self.header_text))
         return {
             "recommendation": None,
             "tags": ["preliminary"] if is_preliminary else [],
@@ -507,28 +619,22 @@ class _OldBlock(_Block):
             "progress": self._progress(),
             "reactions": None,
             "helpful_count": self._helpful(),
-            "sub_scores": self._sub_scores(),
+            "sub_scores": self.sub_scores,
         }
 
     def _author(self) -> Author:
-        for link in _X_PROFILE_LINKS(self.el):
-            if _X_IN_TEXT(link):
-                continue
-            name = link.text_content().strip()
+        for link in _X_OLD_PROFILES(self.el):
+            name = _text_of(link)
             href = link.get("href") or ""
             if name and not href.rstrip("/").endswith("/reviews"):
                 return Author(name=name, url=_absolute(BASE_URL, href))
         raise self.fail("author (profile link)")
 
     def _published_at(self) -> str:
-        for div in self.el.iter("div"):
-            if div is self.text_el:
-                break
-            own = (div.text or "").strip()
-            if own and len(div) == 0:
-                published = _published_at(own, div.get("title"))
-                if published:
-                    return published
+        for div in _X_OLD_DATES(self.el):
+            published = _published_at(_text_of(div), div.get("title"))
+            if published:
+                return published
         raise self.fail("date")
 
     def _progress(self) -> Progress | None:
@@ -554,7 +660,7 @@ class _OldBlock(_Block):
     def _sub_scores(self) -> dict[str, int | float] | None:
         scores: dict[str, int | float] = {}
         for row in _X_SCORE_ROWS(self.el):
-            cells = [c.text_content().strip() for c in row.iter("td")]
+            cells = [_text_of(c) for c in row.iter("td")]
             if len(cells) != 2:
                 continue
             key, value = cells[0].lower(), _number(cells[1])
@@ -563,22 +669,10 @@ class _OldBlock(_Block):
         return scores or None
 
     def _text(self) -> str:
-        text = clean_text(raw_text(self.text_el, _skip_old))
+        text = _OLD_TEXT.text(self.text_el)
         if not text:
             raise self.fail("text")
         return text
 
 
-def _skip_old(el: etree._Element) -> bool:
-    """Furniture inside the old text container: score table, helpful button, "read more"."""
-    ident = el.get("id") or ""
-    if ident.startswith(("score", "revhelp_output", "reviewToggle")):
-        return True
-    classes = el.get("class") or ""
-    return "js-review-btn-helpful" in classes or "js-toggle-review-button" in classes
-
-
-def _header_text(block: etree._Element, text_el: etree._Element) -> str:
-    """Whitespace-normalised text of the block outside its text container, in page order."""
-    raw = raw_text(block, lambda el: el is text_el)
-    return " ".join(raw.replace(BREAK, " ").replace(BLOCK_EDGE, " ").split())
+__all__ = ["DOMAINS", "MOBILE_REASON", "PARSER_VERSION", "REACTION_KEYS", "SITE", "parse"]

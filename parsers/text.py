@@ -20,6 +20,7 @@ import codecs
 import html
 import re
 from collections.abc import Callable
+from typing import cast
 
 import ftfy
 from lxml import etree
@@ -31,6 +32,7 @@ BREAK = "\x00"
 BLOCK_EDGE = "\x01"
 """Marks the edge of a block element: a line break only where the line has text (as a browser
 starts a `<div>` on a new line, but never adds an empty line for it)."""
+_BR_MARK = "\ufdd0"
 _BREAKS = re.compile("([\x00\x01])")
 
 # Characters that a UTF-8 continuation byte (0x80-0xBF) becomes when read as cp1252 or Latin-1.
@@ -45,8 +47,9 @@ _MOJIBAKE = re.compile("[\u00c2-\u00f4]" + _CONT_CLASS)
 # "â€" + 0x9D is ” in UTF-8, but 0x9D has no cp1252 character, so pages lose it: "â€" alone.
 _LOST_9D = re.compile("â€(?!" + _CONT_CLASS + ")")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-_SOURCE_SPACE = str.maketrans({"\n": " ", "\r": " ", "\t": " ", "\f": " ", "\v": " "})
-_SPACES = re.compile(r"[ \t]{2,}")
+_SOURCE_SPACES = re.compile(r"[ \t\n\r\f\v]+")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+_OTHER_SPACES = re.compile("[\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 _CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -128,25 +131,43 @@ def fix_mojibake(text: str) -> str:
 def clean_text(raw: str) -> str:
     """Raw review text (source whitespace as is, `BREAK` for each `<br>`, `BLOCK_EDGE` around
     block elements) to the contract's text."""
-    text = fix_mojibake(unescape_again(raw.translate(_SOURCE_SPACE)))
-    lines: list[str] = []
-    current = ""
+    text = collapse_spaces(raw)
+    if "&" in text:
+        # a second-level entity can hide whitespace (`&amp;#10;`): it is source whitespace too
+        text = collapse_spaces(unescape_again(text))
+    text = fix_mojibake(text)
+    if BLOCK_EDGE in text:
+        text = _resolve_block_edges(text)
+    lines = [line.strip() for line in text.split(BREAK)]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
+def collapse_spaces(text: str) -> str:
+    """Runs of ASCII whitespace (source newlines included) become one space, none at the ends;
+    other spaces (no-break, ideographic...) are the author's and stay."""
+    if _OTHER_SPACES.search(text):
+        return _SOURCE_SPACES.sub(" ", text)
+    # str.split() is the fast C path; it is only safe when all whitespace is ASCII. It also drops
+    # the space at both ends, which clean_text strips anyway.
+    return " ".join(text.split())
+
+
+def _resolve_block_edges(text: str) -> str:
+    """A block edge is a line break only where the line so far has text."""
+    out: list[str] = []
+    line_has_text = False
     for token in _BREAKS.split(text):
         if token == BLOCK_EDGE:
-            token = BREAK if current.strip() else ""
-        if token != BREAK:
-            current += token
-            continue
-        line = _SPACES.sub(" ", current).strip()
-        current = ""
-        if line or (lines and lines[-1]):
-            lines.append(line)
-    line = _SPACES.sub(" ", current).strip()
-    if line:
-        lines.append(line)
-    while lines and not lines[-1]:
-        lines.pop()
-    return "\n".join(lines)
+            if line_has_text:
+                out.append(BREAK)
+                line_has_text = False
+        elif token == BREAK:
+            out.append(BREAK)
+            line_has_text = False
+        elif token:
+            out.append(token)
+            line_has_text = line_has_text or not token.isspace()
+    return "".join(out)
 
 
 Skip = Callable[[etree._Element], bool]
@@ -189,3 +210,93 @@ def _collect(element: etree._Element, parts: list[str], skip: Skip | None) -> No
         after_button = tag == "input" and not (child.tail and child.tail.strip())
         if child.tail:
             parts.append(child.tail)
+
+
+INLINE_TAGS: tuple[str, ...] = (
+    "span",
+    "a",
+    "b",
+    "i",
+    "u",
+    "s",
+    "em",
+    "strong",
+    "small",
+    "big",
+    "sub",
+    "sup",
+    "strike",
+    "font",
+    "img",
+    "abbr",
+    "cite",
+    "code",
+    "del",
+    "ins",
+    "mark",
+    "q",
+    "tt",
+    "wbr",
+)
+"""Elements that flow inside a line: a text made only of these (and `<br>`) reads in one pass."""
+
+
+class TextReader:
+    """Reads one kind of review text container with the clean-text rules, fast.
+
+    `furniture` is an XPath from the container to the elements that are not text (e.g.
+    `span[contains(@class, 'js-visible')]`). Reading drops them from the parser's own tree
+    (keeping the text after them), so the rest is plain: containers of text, `<br>` and inline
+    elements only (nearly every review) are read with one XPath call; the others (blocks,
+    spoiler buttons, scripts) go through the element walker, which knows block edges. Both give
+    the same text for the same input.
+    """
+
+    def __init__(self, furniture: str | None = None) -> None:
+        inline = " or ".join(f"self::{tag}" for tag in ("br", *INLINE_TAGS))
+        self._nodes = etree.XPath(".//text()", smart_strings=False)
+        self._needs_walk = etree.XPath(f"boolean(.//*[not({inline})])")
+        self._furniture = etree.XPath(furniture) if furniture else None
+
+    def raw(self, element: etree._Element) -> str:
+        """The container's raw text (with `BREAK`/`BLOCK_EDGE` marks) for `clean_text()`."""
+        if self._furniture is not None:
+            furniture = self._furniture(element)
+            assert isinstance(furniture, list)
+            for piece in furniture:
+                if isinstance(piece, etree._Element):
+                    drop_element(piece)
+        if self._needs_walk(element):
+            return raw_text(element)
+        # A <br> is void: giving it a mark as its text lets one XPath read everything. The mark
+        # is a Unicode noncharacter; should a text hold one already, the counts tell.
+        brs = list(element.iter("br"))
+        for br in brs:
+            br.text = _BR_MARK
+        nodes = self._nodes(element)
+        assert isinstance(nodes, list)
+        joined = "".join(cast(list[str], nodes))
+        for br in brs:
+            br.text = None
+        if joined.count(_BR_MARK) != len(brs):
+            return raw_text(element)
+        return joined.replace(_BR_MARK, BREAK)
+
+    def text(self, element: etree._Element) -> str:
+        """The container's clean text."""
+        return clean_text(self.raw(element))
+
+
+def drop_element(element: etree._Element) -> None:
+    """Remove an element and its content from its tree, keeping the text that follows it."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
