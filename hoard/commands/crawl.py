@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import shlex
 import sys
+from pathlib import Path
 
 import click
 
 from hoard import exitcodes
-from hoard.crawling import CrawlSpec, parse_setting_overrides
+from hoard.crawling import CrawlSpec, check_specs, parse_setting_overrides, project_settings
 from hoard.errors import UsageError
 from hoard.options import db_option
 
@@ -115,15 +116,13 @@ def command(
         overrides[BASE_URL_SETTINGS[spider]] = base_url.rstrip("/")
     typed = sys.argv[2:] if sys.argv[1:2] == ["crawl"] else [site, *map(str, args.values())]
     command_line = shlex.join(["hoard", "crawl", *typed])
+    specs = [CrawlSpec(spider, args)]
+    check_specs(project_settings(overrides), specs)  # a bad id is exit 2 before any lock or row
     # Through the supervisor, like `hoard update`: the archive's run lock (exit 75), SIGINT/
     # SIGTERM (130/143), data-quality alarms (3), the crawls row, a WAL checkpoint.
-    from pathlib import Path
-
     from hoard.supervise import supervise
 
-    outcome = supervise(
-        Path(db_path), [CrawlSpec(spider, args)], overrides, command_line, verbose=verbose
-    )
+    outcome = supervise(Path(db_path), specs, overrides, command_line, verbose=verbose)
     assert outcome.result is not None
     click.echo(outcome.result.summary_line())
     if outcome.status == exitcodes.PARTIAL:
