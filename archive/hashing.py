@@ -35,3 +35,36 @@ def content_hash(review: Review) -> str:
 def body_sha256(body: bytes) -> str:
     """sha256 (hex) of a raw page body: how `pages` stores each distinct body once."""
     return hashlib.sha256(body).hexdigest()
+
+
+def observation_hash(review: Review) -> str:
+    """sha256 (hex) of everything the page said about the review (every contract field and the
+    extras): equal means "seen again exactly as before", the store's shortcut for unchanged."""
+    progress = review.progress
+    fields = (
+        review.site,
+        review.review_id,
+        review.url,
+        review.subject.type,
+        review.subject.id,
+        review.subject.title,
+        review.subject.url,
+        review.author.name,
+        review.author.url,
+        review.published_at,
+        rating_key(review.rating),
+        rating_key(review.rating_scale),
+        review.recommendation,
+        tuple(review.tags),
+        review.is_spoiler,
+        review.is_preliminary,
+        None if progress is None else (progress.seen, progress.total, progress.unit),
+        None if review.reactions is None else sorted(review.reactions.items()),
+        review.helpful_count,
+        None if review.sub_scores is None else sorted(review.sub_scores.items()),
+        sorted((k, repr(v)) for k, v in review.extra.items()),
+    )
+    digest = hashlib.sha256(review.text.encode("utf-8"))
+    digest.update(b"\x00")
+    digest.update(repr(fields).encode("utf-8"))
+    return digest.hexdigest()

@@ -208,6 +208,13 @@ def m0003_crawl_feed_counts(db: Database) -> None:
     db.execute("ALTER TABLE crawls ADD COLUMN feeds TEXT")
 
 
+@migrations(name="0004_review_observed_hash")
+def m0004_review_observed_hash(db: Database) -> None:
+    """`reviews.observed_hash`: a digest of the last observation as the page gave it, so the store
+    can tell a review seen again exactly as before with one query per batch."""
+    db.execute("ALTER TABLE reviews ADD COLUMN observed_hash TEXT")
+
+
 def apply_migrations(db: Database) -> list[str]:
     """Bring `db` up to the newest layout; returns the names of the migrations just applied."""
     pending = [m.name for m in migrations.pending(db)]

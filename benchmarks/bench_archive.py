@@ -1,0 +1,194 @@
+"""Archive benchmark: storing 200,000 distinct reviews with versioning and FTS kept current,
+beside a bare `executemany` of the same rows into a plain table, measured in the same run.
+
+The reviews are the MAL fixtures' expected records, renumbered (review id, subject, author) so
+every one is distinct. Figures: reviews/s of the archive's store vs the bare insert, the same
+reviews stored again unchanged, raw pages (one per 20 reviews, as MAL serves them), peak memory,
+and bytes on disk per review with the raw pages included. $BENCH_ARCHIVE_REVIEWS changes the count.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from archive.store import Archive
+from items import Author, RawPage, Review, Subject
+
+REVIEWS = int(os.environ.get("BENCH_ARCHIVE_REVIEWS", "200000"))
+BATCH = 500
+PER_PAGE = 20
+BAR_RATE = 20_000
+BAR_RATIO = 4.0
+BAR_UNCHANGED = 50_000
+BAR_MEMORY_MB = 300
+
+
+def fixtures_dir() -> Path:
+    root = Path(__file__).resolve().parent.parent
+    return Path(os.environ.get("REVIEW_FIXTURES") or root.parent / "shared" / "fixtures")
+
+
+def base_reviews() -> list[Review]:
+    out = []
+    for path in sorted((fixtures_dir() / "myanimelist").glob("*.expected.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            out.append(Review.from_dict(json.loads(line)))
+    return out
+
+
+def renumbered(base: list[Review], count: int) -> Iterator[Review]:
+    """`count` distinct reviews: fixture reviews with new ids, subjects and author names."""
+    for n in range(count):
+        r = base[n % len(base)]
+        yield dataclasses.replace(
+            r,
+            review_id=str(1_000_000 + n),
+            url=f"https://myanimelist.net/reviews.php?id={1_000_000 + n}",
+            subject=Subject(r.subject.type, str(n // 400), f"Title {n // 400}", None),
+            author=Author(f"{r.author.name}_{n // 3}", None),
+        )
+
+
+def bare_row(r: Review) -> tuple[object, ...]:
+    return (
+        r.site,
+        r.review_id,
+        r.url,
+        r.subject.type,
+        r.subject.id,
+        r.author.name,
+        r.published_at,
+        r.rating,
+        r.rating_scale,
+        r.recommendation,
+        json.dumps(r.tags),
+        json.dumps(r.reactions),
+        r.text,
+    )
+
+
+def bare_insert(path: Path, base: list[Review]) -> float:
+    """The baseline: the same rows, one executemany into a plain table, one transaction."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(
+        "CREATE TABLE reviews (site, review_id, url, subject_type, subject_id, author, "
+        "published_at, rating, rating_scale, recommendation, tags, reactions, text)"
+    )
+    started = time.perf_counter()
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (bare_row(r) for r in renumbered(base, REVIEWS)),
+    )
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+def store_all(path: Path, base: list[Review]) -> float:
+    """The archive's store, in the store pipeline's batches."""
+    started = time.perf_counter()
+    with Archive(path) as archive:
+        batch: list[Review] = []
+        for review in renumbered(base, REVIEWS):
+            batch.append(review)
+            if len(batch) == BATCH:
+                archive.write(batch)
+                batch = []
+        if batch:
+            archive.write(batch)
+    return time.perf_counter() - started
+
+
+def store_pages(path: Path, body: bytes) -> tuple[float, int]:
+    """One raw page per 20 reviews, each body distinct (so each is compressed and stored)."""
+    pages = REVIEWS // PER_PAGE
+    started = time.perf_counter()
+    with Archive(path) as archive:
+        for start in range(0, pages, 50):
+            archive.write(
+                RawPage(
+                    url=f"https://myanimelist.net/anime/{n}/x/reviews",
+                    final_url=f"https://myanimelist.net/anime/{n}/x/reviews",
+                    status=200,
+                    headers={"content-type": "text/html; charset=UTF-8"},
+                    body=body + f"<!-- {n} -->".encode(),
+                    fetched_at="2026-01-01T00:00:00Z",
+                    site="myanimelist",
+                    parser_version="1",
+                )
+                for n in range(start, min(start + 50, pages))
+            )
+    return time.perf_counter() - started, pages
+
+
+def disk_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
+def main() -> bool:
+    base = base_reviews()
+    body = (fixtures_dir() / "myanimelist" / "anime-1-reviews-2022-10.html").read_bytes()
+    with tempfile.TemporaryDirectory(prefix="bench-archive-") as tmp:
+        bare_s = bare_insert(Path(tmp) / "bare.db", base)
+        db = Path(tmp) / "archive.db"
+        store_s = store_all(db, base)
+        again_s = store_all(db, base)
+        conn = sqlite3.connect(db)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM reviews), (SELECT count(*) FROM review_versions), "
+            "(SELECT count(*) FROM reviews_fts WHERE reviews_fts MATCH 'bebop')"
+        ).fetchone()
+        conn.close()
+        reviews_bytes = disk_bytes(db)
+        pages_s, pages = store_pages(db, body)
+        conn = sqlite3.connect(db)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+        total_bytes = disk_bytes(db)
+        bare_bytes = disk_bytes(Path(tmp) / "bare.db")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    bare_rate, store_rate, again_rate = REVIEWS / bare_s, REVIEWS / store_s, REVIEWS / again_s
+    ratio = store_s / bare_s
+    print(f"   {REVIEWS:,} distinct reviews ({len(base)} fixture reviews renumbered), batches of {BATCH}")
+    print(f"   bare executemany, plain table, 1 transaction  {bare_rate:>9,.0f} reviews/s  ({bare_s:.1f} s)")
+    print(
+        f"   archive store: versions + FTS + authors/tags  {store_rate:>9,.0f} reviews/s  "
+        f"({store_s:.1f} s, {ratio:.2f}x the bare insert)"
+    )
+    print(f"   archive store again, unchanged               {again_rate:>9,.0f} reviews/s  ({again_s:.1f} s)")
+    print(
+        f"   raw pages, zstd, one per {PER_PAGE} reviews          {pages / pages_s:>9,.0f} pages/s    "
+        f"({pages:,} pages, {pages_s:.1f} s)"
+    )
+    print(
+        f"   on disk per review: {reviews_bytes / REVIEWS:,.0f} B reviews only, "
+        f"{total_bytes / REVIEWS:,.0f} B with raw pages (bare table {bare_bytes / REVIEWS:,.0f} B)"
+    )
+    print(f"   peak memory (max RSS of the process)          {peak_mb:>9,.0f} MB")
+    ok_count = counts[0] == REVIEWS and counts[1] == REVIEWS and counts[2] > 0
+    checks = {
+        f"at least {BAR_RATE:,} reviews/s or at most {BAR_RATIO}x the bare insert": (
+            store_rate >= BAR_RATE or ratio <= BAR_RATIO
+        ),
+        f"unchanged at least {BAR_UNCHANGED:,}/s": again_rate >= BAR_UNCHANGED,
+        f"peak memory under {BAR_MEMORY_MB} MB": peak_mb < BAR_MEMORY_MB,
+        "every review stored once with one version and searchable": ok_count,
+    }
+    for name, passed in checks.items():
+        print(f"   [{'ok' if passed else 'MISSED'}] {name}")
+    sys.stdout.flush()
+    return all(checks.values())
