@@ -63,7 +63,6 @@ _PROGRESS_NEW = re.compile(r"\(\s*(\d+|\?)\s*/\s*(\d+|\?)\s*(eps?|chp?|chapters?
 _PROGRESS_OLD = re.compile(r"(\d+|Unknown|\?)\s+of\s+(\d+|\?|Unknown)\s+(episodes|chapters)\s+seen")
 _HELPFUL = re.compile(r"(\d[\d,]*)\s+(?:people|person|user|users)\s+found this review helpful")
 _OVERALL = re.compile(r"Overall Rating\s*:\s*(\d+(?:\.\d+)?)")
-_PRELIMINARY = re.compile(r"\bPreliminary\b")
 _NUMBER = re.compile(r"[0-9]{1,4}(?:\.[0-9]{1,3})?")
 _DATE = re.compile(r"^([A-Za-z]{3,9})\.? (\d{1,2}), (\d{4})(?: (\d{1,2}):(\d{2}) ?([AaPp][Mm]))?$")
 _TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*([AaPp][Mm])\s*$")
@@ -188,7 +187,8 @@ def parse(body: bytes, url: str) -> ParsedPage:
     a review block that cannot be read whole.
     """
     text = decode_html(body, url)
-    if _MOBILE_BODY.search(text, 0, 200_000):
+    body_at = text.find("<body", 0, 200_000)
+    if body_at >= 0 and _MOBILE_BODY.match(text, body_at):
         raise PageError(MOBILE_REASON, url)
     # Only the part from the first review block on is built into a tree: the page head, menus
     # and title details before it are a third of the bytes and hold nothing a review needs.
@@ -610,7 +610,7 @@ class _OldBlock(_Block):
         return found
 
     def _layout_fields(self) -> dict[str, Any]:
-        is_preliminary = bool(_PRELIMINARY.search(self.header_text))
+        is_preliminary = "Preliminary" in self.header_text
         return {
             "recommendation": None,
             "tags": ["preliminary"] if is_preliminary else [],

@@ -20,7 +20,6 @@ import codecs
 import html
 import re
 from collections.abc import Callable
-from typing import cast
 
 import ftfy
 from lxml import etree
@@ -32,6 +31,7 @@ BREAK = "\x00"
 BLOCK_EDGE = "\x01"
 """Marks the edge of a block element: a line break only where the line has text (as a browser
 starts a `<div>` on a new line, but never adds an empty line for it)."""
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f]")
 _BR_MARK = "\ufdd0"
 _BREAKS = re.compile("([\x00\x01])")
 
@@ -48,8 +48,8 @@ _MOJIBAKE = re.compile("[\u00c2-\u00f4]" + _CONT_CLASS)
 _LOST_9D = re.compile("â€(?!" + _CONT_CLASS + ")")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _SOURCE_SPACES = re.compile(r"[ \t\n\r\f\v]+")
+_SOURCE_WHITESPACE = ("\n", "\t", "\r", "\f", "\v", "  ")
 _BLANK_RUNS = re.compile(r"\n{3,}")
-_OTHER_SPACES = re.compile("[\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 _CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -106,7 +106,7 @@ def _require_html(text: str, where: str | None) -> None:
     head = text[:4096]
     if "<" not in head or "\x00" in head:
         raise PageError("not an HTML page (no markup in its first 4 KB): check the file", where)
-    controls = sum(1 for ch in head if ch < " " and ch not in "\n\r\t\f")
+    controls = len(_CONTROLS.findall(head))
     if controls * 20 > len(head) or head.count("\ufffd") * 10 > len(head):
         raise PageError("not an HTML page (binary bytes in its first 4 KB): check the file", where)
 
@@ -123,7 +123,7 @@ def fix_mojibake(text: str) -> str:
 
     Curly quotes, full-width characters and ligatures the author typed are kept as written.
     """
-    if not _MOJIBAKE.search(text):
+    if text.isascii() or not _MOJIBAKE.search(text):
         return text
     return ftfy.fix_encoding(_LOST_9D.sub("â€\x9d", text))
 
@@ -131,25 +131,26 @@ def fix_mojibake(text: str) -> str:
 def clean_text(raw: str) -> str:
     """Raw review text (source whitespace as is, `BREAK` for each `<br>`, `BLOCK_EDGE` around
     block elements) to the contract's text."""
-    text = collapse_spaces(raw)
-    if "&" in text:
-        # a second-level entity can hide whitespace (`&amp;#10;`): it is source whitespace too
-        text = collapse_spaces(unescape_again(text))
-    text = fix_mojibake(text)
+    text = unescape_again(raw) if "&" in raw else raw
+    if not text.isascii():
+        text = fix_mojibake(text)
     if BLOCK_EDGE in text:
         text = _resolve_block_edges(text)
-    lines = [line.strip() for line in text.split(BREAK)]
-    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n")
-
-
-def collapse_spaces(text: str) -> str:
-    """Runs of ASCII whitespace (source newlines included) become one space, none at the ends;
-    other spaces (no-break, ideographic...) are the author's and stay."""
-    if _OTHER_SPACES.search(text):
-        return _SOURCE_SPACES.sub(" ", text)
-    # str.split() is the fast C path; it is only safe when all whitespace is ASCII. It also drops
-    # the space at both ends, which clean_text strips anyway.
-    return " ".join(text.split())
+    lines: list[str] = []
+    blank = False
+    for segment in text.split(BREAK):
+        # Scanning for the few characters to fix is far cheaper than splitting every word.
+        if any(ws in segment for ws in _SOURCE_WHITESPACE):
+            segment = _SOURCE_SPACES.sub(" ", segment)
+        line = segment.strip()
+        if not line:
+            blank = True
+            continue
+        if blank and lines:
+            lines.append("")
+        lines.append(line)
+        blank = False
+    return "\n".join(lines)
 
 
 def _resolve_block_edges(text: str) -> str:
@@ -254,7 +255,9 @@ class TextReader:
 
     def __init__(self, furniture: str | None = None) -> None:
         inline = " or ".join(f"self::{tag}" for tag in ("br", *INLINE_TAGS))
-        self._nodes = etree.XPath(".//text()", smart_strings=False)
+        # normalize-space() collapses XML whitespace (space, tab, CR, LF) in C: the text then
+        # needs no per-word work in Python. Other spaces (no-break...) are left as they are.
+        self._normalized = etree.XPath("normalize-space(.)", smart_strings=False)
         self._needs_walk = etree.XPath(f"boolean(.//*[not({inline})])")
         self._furniture = etree.XPath(furniture) if furniture else None
 
@@ -273,9 +276,7 @@ class TextReader:
         brs = list(element.iter("br"))
         for br in brs:
             br.text = _BR_MARK
-        nodes = self._nodes(element)
-        assert isinstance(nodes, list)
-        joined = "".join(cast(list[str], nodes))
+        joined = str(self._normalized(element))
         for br in brs:
             br.text = None
         if joined.count(_BR_MARK) != len(brs):
