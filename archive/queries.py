@@ -11,6 +11,7 @@ from typing import Any
 from archive.connection import connect
 from archive.schema import TABLES
 from archive.store import decompress_body
+from items import CONTRACT_FIELDS
 
 
 def review_hashes(db_path: str, site: str, review_ids: list[str]) -> dict[str, str]:
@@ -282,60 +283,32 @@ def iter_pages(conn: sqlite3.Connection, ids: list[int]) -> Iterator[dict[str, A
         }
 
 
+_NESTED: dict[str, tuple[str, ...]] = {
+    "subject": ("subject_type", "subject_id", "subject_title", "subject_url"),
+    "author": ("author_name", "author_url"),
+    "progress": ("progress_seen", "progress_total", "progress_unit"),
+}
+
 CSV_COLUMNS: tuple[str, ...] = (
-    "site",
-    "review_id",
-    "url",
-    "subject_type",
-    "subject_id",
-    "subject_title",
-    "subject_url",
-    "author_name",
-    "author_url",
-    "published_at",
-    "rating",
-    "rating_scale",
-    "recommendation",
-    "tags",
-    "is_spoiler",
-    "is_preliminary",
-    "progress_seen",
-    "progress_total",
-    "progress_unit",
-    "reactions",
-    "helpful_count",
-    "sub_scores",
-    "first_seen_at",
-    "last_seen_at",
-    "gone_at",
-    "version_count",
-    "author_former_names",
+    *(c for f in CONTRACT_FIELDS for c in _NESTED.get(f, (f,))),
+    *ARCHIVE_FIELDS,
     "extra",
-    "text",
 )
 """The columns of `hoard export --format csv`, nested values as JSON."""
 
-_FLAT = frozenset(CSV_COLUMNS) - {"subject_type", "subject_id", "subject_title", "subject_url"}
+_KNOWN_KEYS = frozenset(CONTRACT_FIELDS) | frozenset(ARCHIVE_FIELDS)
 
 
 def csv_row(record: dict[str, Any]) -> list[Any]:
     """An exported review as one CSV row of `CSV_COLUMNS` (lists and objects as JSON)."""
-    subject, author, progress = record["subject"], record["author"], record["progress"] or {}
     flat: dict[str, Any] = {
-        "subject_type": subject["type"],
-        "subject_id": subject["id"],
-        "subject_title": subject["title"],
-        "subject_url": subject["url"],
-        "author_name": author["name"],
-        "author_url": author["url"],
-        "progress_seen": progress.get("seen"),
-        "progress_total": progress.get("total"),
-        "progress_unit": progress.get("unit"),
-        "extra": json.dumps(
-            {k: v for k, v in record.items() if k not in _FLAT and k not in _RECORD_KEYS},
-            ensure_ascii=False,
-        ),
+        column: (record[name] or {}).get(column.removeprefix(name + "_"))
+        for name, columns in _NESTED.items()
+        for column in columns
     }
+    flat["extra"] = json.dumps(
+        {k: v for k, v in record.items() if k not in _KNOWN_KEYS}, ensure_ascii=False
+    )
     row: list[Any] = []
     for column in CSV_COLUMNS:
         value = flat[column] if column in flat else record.get(column)
@@ -343,6 +316,3 @@ def csv_row(record: dict[str, Any]) -> list[Any]:
             value = json.dumps(value, ensure_ascii=False)
         row.append("" if value is None else value)
     return row
-
-
-_RECORD_KEYS = frozenset({"subject", "author", "progress"})

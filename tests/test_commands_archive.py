@@ -11,12 +11,11 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from parsers.myanimelist import PARSER_VERSION
-from tests.test_archive import BEBOP_URL, NEW, OLD
+from tests.test_archive import BEBOP_URL, NEW, OLD, rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,14 +29,6 @@ def hoard(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
         timeout=120,
         env=env,
     )
-
-
-def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")

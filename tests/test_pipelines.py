@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 from parsers.page import ParsedPage
 from pipelines.chain import PipelineChain, archive_parsed, pipeline_classes
@@ -18,17 +16,9 @@ from pipelines.normalize import normalize_review
 from pipelines.store import StorePipeline
 from pipelines.validate import problems
 from pipelines.version import VersionPipeline
-from tests.test_archive import BEBOP_URL, NEW, NEW_AT, raw_page, records
+from tests.test_archive import BEBOP_URL, NEW, NEW_AT, raw_page, records, rows
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def test_pipelines_run_in_the_documented_order():
