@@ -23,7 +23,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 from urllib.parse import SplitResult, urljoin, urlsplit
 
@@ -112,12 +112,9 @@ def _strings(expr: str) -> Callable[[etree._Element], list[str]]:
     return run
 
 
-_STRING_VALUE = etree.XPath("string()", smart_strings=False)
-
-
 def _text_of(element: etree._Element) -> str:
-    """All the text inside an element, whitespace-normalised."""
-    return " ".join(str(_STRING_VALUE(element)).split())
+    """All the text inside a (small) element, whitespace-normalised."""
+    return " ".join("".join(cast(Iterator[str], element.itertext())).split())
 
 
 def _classes(element: etree._Element) -> list[str]:
@@ -163,7 +160,8 @@ _X_OLD_DATES = _elements(f"{_OUTSIDE_OLD_TEXT}/descendant-or-self::div[not(*)]")
 _X_OLD_PROFILES = _elements(f"{_OUTSIDE_OLD_TEXT}//a[contains(@href, '/profile/')]")
 # The permalink closes the block, after the text: without it the block may be cut short.
 _X_PERMALINK = _strings(f"{_OUTSIDE_OLD_TEXT}//a[contains(@href, 'reviews.php?')]/@href")
-_X_SCORE_ROWS = _elements(".//div[starts-with(@id, 'score')]//tr")
+# From the text container: "Overall", "10", "Story", "9", ... in table order.
+_X_SCORE_CELLS = _strings("div[starts-with(@id, 'score')]//td//text()")
 
 _NEW_TEXT = TextReader("span[contains(@class, 'js-visible')]")
 """Current layout: the "..." between the visible part and the `span.js-hidden` rest goes."""
@@ -658,14 +656,13 @@ class _OldBlock(_Block):
         return value
 
     def _sub_scores(self) -> dict[str, int | float] | None:
+        cells = [c.strip() for c in _X_SCORE_CELLS(self.text_el)]
+        cells = [c for c in cells if c]
         scores: dict[str, int | float] = {}
-        for row in _X_SCORE_ROWS(self.el):
-            cells = [_text_of(c) for c in row.iter("td")]
-            if len(cells) != 2:
-                continue
-            key, value = cells[0].lower(), _number(cells[1])
-            if key in _SUB_SCORE_KEYS and value is not None:
-                scores[key] = value
+        for key, value in zip(cells[::2], cells[1::2], strict=False):
+            number = _number(value)
+            if key.lower() in _SUB_SCORE_KEYS and number is not None:
+                scores[key.lower()] = number
         return scores or None
 
     def _text(self) -> str:

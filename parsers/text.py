@@ -65,6 +65,7 @@ BLOCK_TAGS = frozenset(
     {"p", "div", "li", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table"}
 )
 """Elements a browser starts on a new line: they end the line before and after them."""
+_WALKER_TAGS: tuple[str, ...] = tuple(sorted(SKIP_TAGS | BLOCK_TAGS))
 
 
 def decode_html(body: bytes, where: str | None = None) -> str:
@@ -136,12 +137,13 @@ def clean_text(raw: str) -> str:
         text = fix_mojibake(text)
     if BLOCK_EDGE in text:
         text = _resolve_block_edges(text)
+    # Scanning for the few characters to fix is far cheaper than touching every word; text from
+    # TextReader's fast path has none.
+    if any(ws in text for ws in _SOURCE_WHITESPACE):
+        text = _SOURCE_SPACES.sub(" ", text)
     lines: list[str] = []
     blank = False
     for segment in text.split(BREAK):
-        # Scanning for the few characters to fix is far cheaper than splitting every word.
-        if any(ws in segment for ws in _SOURCE_WHITESPACE):
-            segment = _SOURCE_SPACES.sub(" ", segment)
         line = segment.strip()
         if not line:
             blank = True
@@ -213,52 +215,21 @@ def _collect(element: etree._Element, parts: list[str], skip: Skip | None) -> No
             parts.append(child.tail)
 
 
-INLINE_TAGS: tuple[str, ...] = (
-    "span",
-    "a",
-    "b",
-    "i",
-    "u",
-    "s",
-    "em",
-    "strong",
-    "small",
-    "big",
-    "sub",
-    "sup",
-    "strike",
-    "font",
-    "img",
-    "abbr",
-    "cite",
-    "code",
-    "del",
-    "ins",
-    "mark",
-    "q",
-    "tt",
-    "wbr",
-)
-"""Elements that flow inside a line: a text made only of these (and `<br>`) reads in one pass."""
-
-
 class TextReader:
     """Reads one kind of review text container with the clean-text rules, fast.
 
     `furniture` is an XPath from the container to the elements that are not text (e.g.
     `span[contains(@class, 'js-visible')]`). Reading drops them from the parser's own tree
-    (keeping the text after them), so the rest is plain: containers of text, `<br>` and inline
-    elements only (nearly every review) are read with one XPath call; the others (blocks,
-    spoiler buttons, scripts) go through the element walker, which knows block edges. Both give
-    the same text for the same input.
+    (keeping the text after them), so the rest is plain: containers without block elements,
+    buttons or scripts (nearly every review) are read with one XPath call; the others go through
+    the element walker, which knows block edges and spoiler buttons. Both give the same text for
+    the same input.
     """
 
     def __init__(self, furniture: str | None = None) -> None:
-        inline = " or ".join(f"self::{tag}" for tag in ("br", *INLINE_TAGS))
         # normalize-space() collapses XML whitespace (space, tab, CR, LF) in C: the text then
         # needs no per-word work in Python. Other spaces (no-break...) are left as they are.
         self._normalized = etree.XPath("normalize-space(.)", smart_strings=False)
-        self._needs_walk = etree.XPath(f"boolean(.//*[not({inline})])")
         self._furniture = etree.XPath(furniture) if furniture else None
 
     def raw(self, element: etree._Element) -> str:
@@ -269,7 +240,8 @@ class TextReader:
             for piece in furniture:
                 if isinstance(piece, etree._Element):
                     drop_element(piece)
-        if self._needs_walk(element):
+        # The walker is needed for exactly the elements it treats apart from inline ones.
+        if next(element.iterdescendants(*_WALKER_TAGS), None) is not None:
             return raw_text(element)
         # A <br> is void: giving it a mark as its text lets one XPath read everything. The mark
         # is a Unicode noncharacter; should a text hold one already, the counts tell.
