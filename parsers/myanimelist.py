@@ -32,7 +32,7 @@ from lxml import etree
 from items import Author, Progress, Review, Subject
 from parsers.errors import PageError
 from parsers.page import ParsedPage
-from parsers.text import TextReader, decode_html
+from parsers.text import TextReader, decode_page
 
 SITE = "myanimelist"
 DOMAINS: tuple[str, ...] = ("myanimelist.net",)
@@ -184,15 +184,16 @@ def parse(body: bytes, url: str) -> ParsedPage:
     Raises PageError (naming `url`) for the mobile layout, a page that is no MyAnimeList page, or
     a review block that cannot be read whole.
     """
-    text = decode_html(body, url)
+    text, body_is_utf8 = decode_page(body, url)
     body_at = text.find("<body", 0, 200_000)
     if body_at >= 0 and _MOBILE_BODY.match(text, body_at):
         raise PageError(MOBILE_REASON, url)
     # Only the part from the first review block on is built into a tree: the page head, menus
     # and title details before it are a third of the bytes and hold nothing a review needs.
-    start = _first_block_at(text)
+    data = body if body_is_utf8 else text.encode("utf-8")
+    start = _first_block_at(data)
     try:
-        root = etree.fromstring(text[start:].encode("utf-8"), _HTML_PARSER)
+        root = etree.fromstring(data[start:], _HTML_PARSER)
     except (etree.LxmlError, ValueError) as exc:
         raise PageError(f"not an HTML page ({exc}): check the file", url) from None
     if root is None:
@@ -227,19 +228,19 @@ def parse(body: bytes, url: str) -> ParsedPage:
     return ParsedPage(reviews=reviews, next_url=next_url, block_count=len(blocks), kind=kind)
 
 
-def _first_block_at(text: str) -> int:
-    """Where the first review block's tag opens (0 when no block tag is found)."""
-    for marker in ("review-element", "borderDark"):
-        at = text.find(marker)
+def _first_block_at(data: bytes) -> int:
+    """Where the first review block's tag opens in the page bytes (0 when none is found)."""
+    for marker in (b"review-element", b"borderDark"):
+        at = data.find(marker)
         while at >= 0:
-            tag_start = text.rfind("<", 0, at)
+            tag_start = data.rfind(b"<", 0, at)
             if (
                 tag_start >= 0
-                and text.startswith("<div", tag_start)
-                and (">" not in text[tag_start:at])
+                and data.startswith(b"<div", tag_start)
+                and b">" not in data[tag_start:at]
             ):
                 return tag_start
-            at = text.find(marker, at + 1)
+            at = data.find(marker, at + 1)
     return 0
 
 

@@ -17,6 +17,7 @@ place:
 from __future__ import annotations
 
 import codecs
+import contextlib
 import html
 import re
 from collections.abc import Callable
@@ -74,20 +75,29 @@ def decode_html(body: bytes, where: str | None = None) -> str:
     Valid UTF-8 wins over a declared single-byte charset because real pages often declare
     Latin-1 and send UTF-8; bytes that are no text at all raise PageError.
     """
-    if not body.strip():
+    return decode_page(body, where)[0]
+
+
+def decode_page(body: bytes, where: str | None = None) -> tuple[str, bool]:
+    """`decode_html`, and whether `body` is already the UTF-8 form of the text (no BOM), so a
+    parser can hand lxml the bytes as they are instead of encoding the text again."""
+    if not body or body.isspace():
         raise PageError(f"empty page ({len(body)} bytes): fetch it again", where)
+    text: str | None = None
     for bom, codec in _BOMS:
         if body.startswith(bom):
-            try:
-                return body.decode(codec)
-            except UnicodeDecodeError:
-                break
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = _decode_declared(body)
+            with contextlib.suppress(UnicodeDecodeError):
+                text = body.decode(codec)
+            break
+    utf8 = False
+    if text is None:
+        try:
+            text = body.decode("utf-8")
+            utf8 = True
+        except UnicodeDecodeError:
+            text = _decode_declared(body)
     _require_html(text, where)
-    return text
+    return text, utf8
 
 
 def _decode_declared(body: bytes) -> str:
