@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from replay.harness import ScratchSite, review_page_requests, run_crawl
@@ -86,6 +87,29 @@ def update_requests(site: ScratchSite, db: Path, ids: str, count: int) -> bool:
     return ok
 
 
+def parse_and_store_ms(site_dir: Path, scratch: Path) -> tuple[float, float]:
+    """Milliseconds per page for the parser alone and the archive write alone, on this machine:
+    the ceiling they put on a crawl that runs both in one thread."""
+    from archive.store import open_archive
+    from items import RawPage
+    from parsers import parser_for
+    from spiders.mal import title_reviews_url
+
+    parser = parser_for("myanimelist")
+    bodies = [(site_dir / f"anime-1-p{n}.html").read_bytes() for n in range(1, 11)]
+    urls = [title_reviews_url("anime", 1, n) for n in range(1, 11)]
+    started = time.perf_counter()
+    parsed = [parser.parse(body, url) for body, url in zip(bodies, urls, strict=True)]
+    parse_ms = (time.perf_counter() - started) * 100
+    with open_archive(scratch / "store-only.db") as archive:  # created and migrated first
+        started = time.perf_counter()
+        for body, url, page in zip(bodies, urls, parsed, strict=True):
+            raw = RawPage(url, url, 200, {}, body, "2026-01-01T00:00:00Z", "myanimelist", "x")
+            archive.write([raw, *page.reviews])
+        store_ms = (time.perf_counter() - started) * 100
+    return parse_ms, store_ms
+
+
 def titles() -> range:
     return range(1, TITLES + 1)
 
@@ -110,6 +134,12 @@ def main() -> bool:
             print(
                 f"   (hoard crawl: {TITLES} titles x {PAGES_PER_TITLE} pages of ~270 KB, 20 "
                 "reviews each, delays off; scrapy bench: tiny link pages, nothing parsed)"
+            )
+            parse_ms, store_ms = parse_and_store_ms(scratch / "site", scratch)
+            ceiling = 1000 / (parse_ms + store_ms)
+            print(
+                f"   parse alone {parse_ms:.1f} ms/page, archive write alone {store_ms:.1f} "
+                f"ms/page: at most {ceiling:.0f} pages/s for both in one thread"
             )
             share = rate / bench_rate
             ok = share >= 0.5
