@@ -250,3 +250,20 @@ def test_terminal_gets_a_progress_line_and_log_file_the_full_log(
     assert drawn[0][:2] == (b"0", b"0") and (b"1", b"20") in [d[:2] for d in drawn]
     log = (tmp_path / "run.log").read_text()
     assert "Spider opened" in log and "Spider closed (finished)" in log
+
+
+def test_help_teaches_the_config_cron_and_every_exit_status(tmp_path: Path) -> None:
+    result = run_hoard("update", "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    text = result.stdout
+    for line in (
+        '    [[watch]]\n    site = "mal"\n    anime = [1, 5114]\n',
+        "0 * * * *  cd /srv/hoard && .venv/bin/hoard update -q --log-file scrapy.log >> runs.log",
+        "0   all good",
+        "1   the run finished, but some requests or items failed",
+        "2   usage or config error",
+        "3   data-quality alarm",
+        "75  another run holds the archive",
+        "130 / 143  stopped by SIGINT / SIGTERM",
+    ):
+        assert line in text, line

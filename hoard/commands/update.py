@@ -6,14 +6,13 @@ from pathlib import Path
 
 import click
 
-from hoard import exitcodes
 from hoard.config import Config, Watch, load_config
 from hoard.options import DEFAULT_DB
 
 SPIDER_OF_SITE = {"myanimelist": "mal"}
 """The spider that crawls each site a watch can name."""
 
-EPILOG = f"""\b
+EPILOG = """\b
 Example hoard.toml:
   db = "archive.db"          # relative to this file
   [settings]                 # any Scrapy setting
@@ -22,14 +21,14 @@ Example hoard.toml:
   site = "mal"
   anime = [1, 5114]
   manga = [1]
+  mode = "update"            # default: stop at known reviews; "full": every page
   [[watch]]
   site = "mal"
   recent = "anime"
-  mode = "full"              # update (default): stop at known reviews; full: every page
 
 \b
-Hourly from cron (exit status in the mail only when something is wrong):
-  0 * * * *  cd /srv/hoard && .venv/bin/hoard update --quiet --log-file update.log
+Hourly from cron: summary lines to a file, only errors and alarms to cron's mail:
+  0 * * * *  cd /srv/hoard && .venv/bin/hoard update -q --log-file scrapy.log >> runs.log
 
 \b
 Exit status:
@@ -42,8 +41,7 @@ Exit status:
   75  another run holds the archive; nothing was done (try again later)
   130 / 143  stopped by SIGINT / SIGTERM (what was fetched is stored; the run is recorded
       as interrupted and the next run picks up the rest)
-
-{exitcodes.EPILOG}"""
+"""
 
 
 def crawl_specs(config: Config) -> list[tuple[str, dict[str, str]]]:
