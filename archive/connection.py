@@ -35,6 +35,9 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         # In WAL, NORMAL never corrupts the file (a crash loses at most the last commits).
         conn.execute("PRAGMA synchronous = NORMAL")
+        # Checkpoint every 64 MB of WAL instead of 4 MB: a batch of reviews is several MB, and
+        # each checkpoint syncs; fewer of them made the store 1.4x faster in bench_archive.
+        conn.execute("PRAGMA wal_autocheckpoint = 16384")
     conn.execute("PRAGMA cache_size = -65536")
     return conn
 
