@@ -151,16 +151,7 @@ _X_MOBILE_BOX = _elements(
     "//div[contains(@class, 'review-element')]/a[contains(@class, 'review-box')]"
 )
 
-# Old blocks hold three children: header, text (div.textReadability), footer (permalink). The
-# header and footer are searched without walking the long text.
-_OUTSIDE_OLD_TEXT = "*[not(contains(@class, 'textReadability'))]"
-_X_OLD_TEXT = _elements("div[contains(@class, 'textReadability')]")
-_X_TEXT_NODES = _strings(".//text()[not(parent::script or parent::style)]")
-_X_OLD_DATES = _elements(f"{_OUTSIDE_OLD_TEXT}/descendant-or-self::div[not(*)]")
-_X_OLD_PROFILES = _elements(f"{_OUTSIDE_OLD_TEXT}//a[contains(@href, '/profile/')]")
-# The permalink closes the block, after the text: without it the block may be cut short.
-_X_PERMALINK = _strings(f"{_OUTSIDE_OLD_TEXT}//a[contains(@href, 'reviews.php?')]/@href")
-# From the text container: "Overall", "10", "Story", "9", ... in table order.
+# Old layout, from the text container: "Overall", "10", "Story", "9", ... in table order.
 _X_SCORE_CELLS = _strings("div[starts-with(@id, 'score')]//td//text()")
 
 _NEW_TEXT = TextReader("span[contains(@class, 'js-visible')]")
@@ -188,6 +179,11 @@ def parse(body: bytes, url: str) -> ParsedPage:
     body_at = text.find("<body", 0, 200_000)
     if body_at >= 0 and _MOBILE_BODY.match(text, body_at):
         raise PageError(MOBILE_REASON, url)
+    kind = _page_kind(url)
+    if "review-element" not in text and "textReadability" not in text:
+        # Neither layout's blocks can be here (both selections need these class names): the
+        # page is read by its text alone, without building a tree.
+        return _empty_page(text, kind, url)
     # Only the part from the first review block on is built into a tree: the page head, menus
     # and title details before it are a third of the bytes and hold nothing a review needs.
     data = body if body_is_utf8 else text.encode("utf-8")
@@ -200,7 +196,6 @@ def parse(body: bytes, url: str) -> ParsedPage:
         raise PageError("not an HTML page (no elements in it): check the file", url)
     if "review-box" in text and _X_MOBILE_BOX(root):
         raise PageError(MOBILE_REASON, url)
-    kind = _page_kind(url)
     new_blocks = [b for b in _X_NEW_BLOCKS(root) if "review-element" in _classes(b)]
     old_blocks: list[etree._Element] = []
     if not new_blocks and "textReadability" in text:
@@ -575,31 +570,43 @@ def _new_progress(tag_text: str) -> Progress | None:
     )
 
 
-def _old_header(block: etree._Element, text_el: etree._Element) -> list[str]:
-    """The text nodes of an old block outside its text container, in page order."""
-    pieces = [block.text or ""]
-    for child in block:
-        if child is not text_el and isinstance(child.tag, str):
-            pieces.extend(_X_TEXT_NODES(child))
-        pieces.append(child.tail or "")
-    return pieces
-
-
 class _OldBlock(_Block):
-    """A `div.borderDark` block of the 2016-2022 layout (header table, sub-scores, helpful)."""
+    """A `div.borderDark` block of the 2016-2022 layout (header table, sub-scores, helpful).
+
+    Its children are the header, the text (div.textReadability) and the footer (permalink);
+    header and footer are small and read in one pass each, without walking the long text.
+    """
 
     layout = "old"
 
     def __init__(self, element: etree._Element, url: str, page_subject: Subject | None) -> None:
+        self.links: list[etree._Element] = []
+        self.leaf_divs: list[etree._Element] = []
+        pieces: list[str] = [element.text or ""]
+        text_el: etree._Element | None = None
+        for child in element:
+            if text_el is None and "textReadability" in (child.get("class") or ""):
+                text_el = child
+            elif isinstance(child.tag, str):
+                pieces.extend(cast(Iterator[str], child.itertext()))
+                for node in child.iter("a", "div"):
+                    if node.tag == "a":
+                        self.links.append(node)
+                    elif len(node) == 0:
+                        self.leaf_divs.append(node)
+            pieces.append(child.tail or "")
+        if text_el is None:
+            raise PageError("old layout: a review block has no text container", url)
+        self.text_el = text_el
+        # The header's words hold the date, "N of M episodes seen", rating, helpful count...
+        self.header_text = " ".join(" ".join(pieces).split())
         super().__init__(element, url, page_subject)
-        self.text_el: etree._Element = _X_OLD_TEXT(element)[0]  # the block was chosen by it
         # read before the text: reading the text drops the score table from the tree
         self.sub_scores = self._sub_scores()
-        # The header is everything in the block but the text: its words hold date, helpful...
-        self.header_text = " ".join(" ".join(_old_header(element, self.text_el)).split())
 
     def _review_id(self) -> str:
-        found = _review_id_from(_X_PERMALINK(self.el))
+        # The permalink closes the block, after the text: without it the block may be cut short.
+        found = _review_id_from(link.get("href") or "" for link in self.links)
         if found is None:
             raise PageError(
                 "old layout: a review block has no permalink (reviews.php?id=N): the page is cut "
@@ -622,15 +629,17 @@ class _OldBlock(_Block):
         }
 
     def _author(self) -> Author:
-        for link in _X_OLD_PROFILES(self.el):
-            name = _text_of(link)
+        for link in self.links:
             href = link.get("href") or ""
-            if name and not href.rstrip("/").endswith("/reviews"):
+            if "/profile/" not in href or href.rstrip("/").endswith("/reviews"):
+                continue
+            name = _text_of(link)
+            if name:
                 return Author(name=name, url=_absolute(BASE_URL, href))
         raise self.fail("author (profile link)")
 
     def _published_at(self) -> str:
-        for div in _X_OLD_DATES(self.el):
+        for div in self.leaf_divs:
             published = _published_at(_text_of(div), div.get("title"))
             if published:
                 return published

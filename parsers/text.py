@@ -259,9 +259,9 @@ class TextReader:
         for br in brs:
             br.text = _BR_MARK
         joined = str(self._normalized(element))
-        for br in brs:
-            br.text = None
         if joined.count(_BR_MARK) != len(brs):
+            for br in brs:
+                br.text = None
             return raw_text(element)
         return joined.replace(_BR_MARK, BREAK)
 
