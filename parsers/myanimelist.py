@@ -374,8 +374,11 @@ def _split(url: str) -> SplitResult:
 
 def _absolute(base: str, href: str) -> str | None:
     """`href` resolved against `base`, or None when it is no valid address."""
+    href = href.strip()
+    if base == BASE_URL and href.startswith("https://myanimelist.net/") and "/." not in href:
+        return href  # the common case, already absolute: urljoin would only cost time
     try:
-        return urljoin(base, href.strip())
+        return urljoin(base, href)
     except ValueError:
         return None
 

@@ -50,7 +50,6 @@ _LOST_9D = re.compile("â€(?!" + _CONT_CLASS + ")")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _SOURCE_SPACES = re.compile(r"[ \t\n\r\f\v]+")
 _SOURCE_WHITESPACE = ("\n", "\t", "\r", "\f", "\v", "  ")
-_BLANK_RUNS = re.compile(r"\n{3,}")
 _CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.I)
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
