@@ -107,3 +107,37 @@ def test_backup_refuses_to_overwrite_or_to_read_nothing(tmp_path: Path) -> None:
     result = hoard("backup", "--db", str(db), "--force", "out.db", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert sqlite3.connect(tmp_path / "out.db").execute("SELECT count(*) FROM t").fetchone() == (0,)
+
+
+@pytest.mark.slow
+def test_backup_while_a_real_update_writes(tmp_path: Path, mal_fixtures: Path) -> None:
+    from replay.harness import ScratchSite
+    from replay.manifest import Fault
+    from tests.test_update_support import run_hoard, start_hoard, wait_for_reviews, write_config
+
+    with ScratchSite(tmp_path / "site", mal_fixtures) as site:
+        # Page 30 of 50 is slow: the backup is taken while the run is surely in progress.
+        site.publish(
+            {("anime", 1): list(range(31000, 30000, -1))},
+            faults={("anime", 1, 30): [Fault("delay", seconds=3)]},
+        )
+        watch = '[[watch]]\nsite = "mal"\nanime = [1]\n'
+        config = write_config(tmp_path, site.url, watch, "HOARD_STORE_BATCH = 20\n")
+        db = tmp_path / "archive.db"
+        writer = start_hoard("update", "-q", "--config", str(config), cwd=tmp_path)
+        wait_for_reviews(db, 100, writer)
+        result = run_hoard("backup", "--db", str(db), "during.db", cwd=tmp_path)
+        still_writing = writer.poll() is None
+        writer.communicate()
+    assert result.returncode == 0, result.stderr
+    assert writer.returncode == 0 and still_writing
+    copy = sqlite3.connect(tmp_path / "during.db")
+    try:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        reviews, versioned = copy.execute(
+            "SELECT (SELECT count(*) FROM reviews), "
+            "(SELECT count(DISTINCT review_id) FROM review_versions)"
+        ).fetchone()
+    finally:
+        copy.close()
+    assert 100 <= reviews < 1000 and reviews == versioned  # one moment of a run in progress
