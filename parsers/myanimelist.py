@@ -184,12 +184,13 @@ def parse(body: bytes, url: str) -> ParsedPage:
         # Neither layout's blocks can be here (both selections need these class names): the
         # page is read by its text alone, without building a tree.
         return _empty_page(text, kind, url)
-    # Only the part from the first review block on is built into a tree: the page head, menus
-    # and title details before it are a third of the bytes and hold nothing a review needs.
+    # Only the part with the review blocks is built into a tree: the page head, menus and title
+    # details before it (a third of the bytes) and the sections after it hold nothing a review
+    # needs.
     data = body if body_is_utf8 else text.encode("utf-8")
-    start = _first_block_at(data)
+    start, end = _blocks_span(data)
     try:
-        root = etree.fromstring(data[start:], _HTML_PARSER)
+        root = etree.fromstring(data[start:end], _HTML_PARSER)
     except (etree.LxmlError, ValueError) as exc:
         raise PageError(f"not an HTML page ({exc}): check the file", url) from None
     if root is None:
@@ -223,20 +224,34 @@ def parse(body: bytes, url: str) -> ParsedPage:
     return ParsedPage(reviews=reviews, next_url=next_url, block_count=len(blocks), kind=kind)
 
 
-def _first_block_at(data: bytes) -> int:
-    """Where the first review block's tag opens in the page bytes (0 when none is found)."""
+def _blocks_span(data: bytes) -> tuple[int, int]:
+    """Where the review blocks are in the page bytes: from the first block's opening tag to the
+    next section heading (`<h2`) after the last block opens, else to the end. Review text cannot
+    hold a raw `<h2` (MAL escapes what authors type), and a block cut by a heading in its own
+    furniture would miss its rating and fail loudly, never quietly."""
     for marker in (b"review-element", b"borderDark"):
-        at = data.find(marker)
-        while at >= 0:
-            tag_start = data.rfind(b"<", 0, at)
-            if (
-                tag_start >= 0
-                and data.startswith(b"<div", tag_start)
-                and b">" not in data[tag_start:at]
-            ):
-                return tag_start
-            at = data.find(marker, at + 1)
-    return 0
+        first = _block_tag_at(data, marker, data.find(marker), forward=True)
+        if first < 0:
+            continue
+        last = _block_tag_at(data, marker, data.rfind(marker), forward=False)
+        heading = data.find(b"<h2", max(first, last))
+        return first, heading if heading >= 0 else len(data)
+    return 0, len(data)
+
+
+def _block_tag_at(data: bytes, marker: bytes, at: int, forward: bool) -> int:
+    """The start of the `<div ...>` tag whose class holds `marker`, searching from `at` on (or
+    back); -1 when there is none (the marker only appears in scripts or styles)."""
+    while at >= 0:
+        tag_start = data.rfind(b"<", 0, at)
+        if (
+            tag_start >= 0
+            and data.startswith(b"<div", tag_start)
+            and b">" not in data[tag_start:at]
+        ):
+            return tag_start
+        at = data.find(marker, at + 1) if forward else data.rfind(marker, 0, at)
+    return -1
 
 
 def _is_cut_short(text: str) -> bool:
