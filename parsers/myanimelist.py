@@ -287,7 +287,7 @@ def _page_kind(url: str) -> str:
 
 def _empty_page(text: str, kind: str, url: str) -> ParsedPage:
     """No review blocks: fine where the page says so; else a layout change or a wrong page."""
-    if "myanimelist" not in text[:200_000].lower():
+    if not any(text.find(name, 0, 200_000) >= 0 for name in ("MyAnimeList", "myanimelist")):
         raise PageError("not a MyAnimeList page (no review blocks, no MyAnimeList markup)", url)
     if "No reviews have been submitted" in text or kind == "title_main":
         return ParsedPage(reviews=[], next_url=None, block_count=0, kind=kind)
@@ -689,8 +689,9 @@ class _OldBlock(_Block):
         scores: dict[str, int | float] = {}
         for key, value in zip(cells[::2], cells[1::2], strict=False):
             number = _number(value)
-            if key.lower() in _SUB_SCORE_KEYS and number is not None:
-                scores[key.lower()] = number
+            key = key.lower()
+            if key in _SUB_SCORE_KEYS and number is not None:
+                scores[key] = number
         return scores or None
 
     def _text(self) -> str:
