@@ -6,6 +6,9 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import signal
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -156,3 +159,36 @@ def test_faults_and_reload(feed_site):
         ("p=1", 0, "drop"),
         ("p=2", 200, "truncate"),
     ]
+
+
+def test_replay_site_command_prints_its_url_serves_and_stops_on_ctrl_c(mal_fixtures: Path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hoard", "replay-site", str(mal_fixtures), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        found = re.search(r" at (http://127\.0\.0\.1:\d+)  \(Ctrl-C to stop\)$", line.rstrip("\n"))
+        assert line.startswith(f"replay site for {mal_fixtures} at ") and found, line
+        status, _, body = get(f"{found.group(1)}/manga/1/Monster/reviews")
+        assert status == 200 and body.count(b'class="review-element') == 20
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+
+
+def test_replay_site_command_refuses_a_folder_it_cannot_serve(tmp_path: Path):
+    done = subprocess.run(
+        [sys.executable, "-m", "hoard", "replay-site", str(tmp_path), "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"hoard: {tmp_path}: no manifest.json and none of the saved MyAnimeList pages; "
+        "point at ../shared/fixtures/myanimelist or write a manifest\n"
+    )
