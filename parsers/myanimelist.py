@@ -32,7 +32,7 @@ from lxml import etree
 from items import Author, Progress, Review, Subject
 from parsers.errors import PageError
 from parsers.page import ParsedPage
-from parsers.text import TextReader, decode_page
+from parsers.text import BOMS, TextReader, decode_html, require_html_bytes
 
 SITE = "myanimelist"
 DOMAINS: tuple[str, ...] = ("myanimelist.net",)
@@ -143,10 +143,12 @@ _X_NEW_PARTS_ANYWHERE = _elements(
     + "][not(ancestor::div[@class = 'text'])]"
 )
 _NEW_PARTS_NEEDED = frozenset({"update_at", "username", "text", "rating"})
-_MORE_REVIEWS = ">More Reviews</a>"
-_HREF = re.compile(r"""\shref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_OG_TITLE = re.compile(r'<meta\s+property="og:title"\s+content="([^"]*)"')
-_MOBILE_BODY = re.compile(r'<body[^>]*\sclass="(?:[^"]*\s)?sp(?:\s[^"]*)?"')
+# Page facts found in the bytes, without decoding the whole page.
+_MORE_REVIEWS = b">More Reviews</a>"
+_HREF = re.compile(rb"""\shref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_OG_TITLE = re.compile(rb'<meta\s+property="og:title"\s+content="([^"]*)"')
+_MOBILE_BODY = re.compile(rb'<body[^>]*\sclass="(?:[^"]*\s)?sp(?:\s[^"]*)?"')
+_BAD_BYTES = [etree.ErrorTypes.ERR_INVALID_ENCODING, etree.ErrorTypes.ERR_INVALID_CHAR]
 _X_MOBILE_BOX = _elements(
     "//div[contains(@class, 'review-element')]/a[contains(@class, 'review-box')]"
 )
@@ -175,31 +177,43 @@ def parse(body: bytes, url: str) -> ParsedPage:
     Raises PageError (naming `url`) for the mobile layout, a page that is no MyAnimeList page, or
     a review block that cannot be read whole.
     """
-    text, body_is_utf8 = decode_page(body, url)
-    body_at = text.find("<body", 0, 200_000)
-    if body_at >= 0 and _MOBILE_BODY.match(text, body_at):
+    require_html_bytes(body, url)
+    if body.startswith(BOMS):
+        return _parse_utf8(decode_html(body, url).encode("utf-8"), url, None)
+    # Nearly every page is UTF-8: it is handed to lxml as it came, and lxml's own decoding tells
+    # when it was not (then the page is decoded by its BOM, charset or cp1252, and read again).
+    return _parse_utf8(body, url, body)
+
+
+def _parse_utf8(data: bytes, url: str, unverified: bytes | None) -> ParsedPage:
+    """`parse` on bytes taken as UTF-8; `unverified` is the original body while that is not
+    yet known to be true."""
+    body_at = data.find(b"<body", 0, 400_000)
+    if body_at >= 0 and _MOBILE_BODY.match(data, body_at):
         raise PageError(MOBILE_REASON, url)
     kind = _page_kind(url)
-    if "review-element" not in text and "textReadability" not in text:
+    if b"review-element" not in data and b"textReadability" not in data:
         # Neither layout's blocks can be here (both selections need these class names): the
         # page is read by its text alone, without building a tree.
-        return _empty_page(text, kind, url)
+        return _empty_page(data, kind, url)
     # Only the part with the review blocks is built into a tree: the page head, menus and title
     # details before it (a third of the bytes) and the sections after it hold nothing a review
     # needs.
-    data = body if body_is_utf8 else text.encode("utf-8")
     start, end = _blocks_span(data)
+    parser = etree.HTMLParser(encoding="utf-8")
     try:
-        root = etree.fromstring(data[start:end], _HTML_PARSER)
+        root = etree.fromstring(data[start:end], parser)
     except (etree.LxmlError, ValueError) as exc:
         raise PageError(f"not an HTML page ({exc}): check the file", url) from None
+    if unverified is not None and parser.error_log.filter_types(_BAD_BYTES):
+        return _parse_utf8(decode_html(unverified, url).encode("utf-8"), url, None)
     if root is None:
         raise PageError("not an HTML page (no elements in it): check the file", url)
-    if "review-box" in text and _X_MOBILE_BOX(root):
+    if b"review-box" in data and _X_MOBILE_BOX(root):
         raise PageError(MOBILE_REASON, url)
     new_blocks = [b for b in _X_NEW_BLOCKS(root) if "review-element" in _classes(b)]
     old_blocks: list[etree._Element] = []
-    if not new_blocks and "textReadability" in text:
+    if not new_blocks and b"textReadability" in data:
         old_blocks = [b for b in _X_OLD_BLOCKS(root) if "borderDark" in _classes(b)]
         if not old_blocks:
             raise PageError(
@@ -209,18 +223,18 @@ def parse(body: bytes, url: str) -> ParsedPage:
             )
     blocks = new_blocks or old_blocks
     if not blocks:
-        return _empty_page(text, kind, url)
-    if _is_cut_short(text):
+        return _empty_page(data, kind, url)
+    if _is_cut_short(data):
         raise PageError(
             "page is cut short (no closing </html>): its last review may be partial; "
             "fetch it again",
             url,
         )
     _refuse_nested(blocks, url)
-    page_subject = _page_subject(text, url)
+    page_subject = _page_subject(data, url)
     block_type: type[_Block] = _NewBlock if new_blocks else _OldBlock
     reviews = [block_type(block, url, page_subject).review() for block in blocks]
-    next_url = _next_url(text, url) if kind in ("reviews_tab", "listing", "profile") else None
+    next_url = _next_url(data, url) if kind in ("reviews_tab", "listing", "profile") else None
     return ParsedPage(reviews=reviews, next_url=next_url, block_count=len(blocks), kind=kind)
 
 
@@ -254,10 +268,9 @@ def _block_tag_at(data: bytes, marker: bytes, at: int, forward: bool) -> int:
     return -1
 
 
-def _is_cut_short(text: str) -> bool:
+def _is_cut_short(data: bytes) -> bool:
     """A whole document (it opened `<html`) that never closes it was cut in transfer."""
-    head = text[:2048].lower()
-    return "<html" in head and "</html" not in text[-8192:].lower()
+    return b"<html" in data[:2048].lower() and b"</html" not in data[-8192:].lower()
 
 
 def _refuse_nested(blocks: list[etree._Element], url: str) -> None:
@@ -285,11 +298,11 @@ def _page_kind(url: str) -> str:
     return "unknown"
 
 
-def _empty_page(text: str, kind: str, url: str) -> ParsedPage:
+def _empty_page(data: bytes, kind: str, url: str) -> ParsedPage:
     """No review blocks: fine where the page says so; else a layout change or a wrong page."""
-    if not any(text.find(name, 0, 200_000) >= 0 for name in ("MyAnimeList", "myanimelist")):
+    if not any(data.find(name, 0, 400_000) >= 0 for name in (b"MyAnimeList", b"myanimelist")):
         raise PageError("not a MyAnimeList page (no review blocks, no MyAnimeList markup)", url)
-    if "No reviews have been submitted" in text or kind == "title_main":
+    if b"No reviews have been submitted" in data or kind == "title_main":
         return ParsedPage(reviews=[], next_url=None, block_count=0, kind=kind)
     if kind in ("reviews_tab", "listing", "profile", "review"):
         raise PageError(
@@ -300,14 +313,14 @@ def _empty_page(text: str, kind: str, url: str) -> ParsedPage:
     raise PageError("not a MyAnimeList review page (no review blocks found)", url)
 
 
-def _page_subject(text: str, url: str) -> Subject | None:
+def _page_subject(data: bytes, url: str) -> Subject | None:
     """The title a title page is about: type and id from the URL, title from og:title."""
     match = _SUBJECT_PATH.search(_split(url).path + "/")
     if not match:
         return None
     kind, sid = match.groups()
-    og_title = _OG_TITLE.search(text, 0, 200_000)
-    title = " ".join(html.unescape(og_title.group(1)).split()) or None if og_title else None
+    og_title = _OG_TITLE.search(data, 0, 400_000)
+    title = _attribute_text(og_title.group(1)) or None if og_title else None
     return Subject(type=kind, id=sid, title=title, url=f"{BASE_URL}/{kind}/{sid}")
 
 
@@ -323,19 +336,24 @@ def _subject_from_link(titleblock: etree._Element | None) -> Subject | None:
     return None
 
 
-def _next_url(text: str, url: str) -> str | None:
+def _next_url(data: bytes, url: str) -> str | None:
     """The feed's "More Reviews" link (the `<a>` tag it is the text of), resolved against `url`."""
-    at = text.find(_MORE_REVIEWS)
+    at = data.find(_MORE_REVIEWS)
     while at >= 0:
-        tag_start = text.rfind("<a", max(0, at - 2000), at)
-        tag = text[tag_start:at] if tag_start >= 0 else ""
-        href = _HREF.search(tag) if tag and "<" not in tag[1:] else None
+        tag_start = data.rfind(b"<a", max(0, at - 2000), at)
+        tag = data[tag_start:at] if tag_start >= 0 else b""
+        href = _HREF.search(tag) if tag and b"<" not in tag[1:] else None
         if href:
-            target = html.unescape(href.group(1) or href.group(2) or "").strip()
+            target = _attribute_text(href.group(1) or href.group(2) or b"")
             if target and not target.startswith(("#", "javascript:")):
                 return _absolute(url, target)
-        at = text.find(_MORE_REVIEWS, at + 1)
+        at = data.find(_MORE_REVIEWS, at + 1)
     return None
+
+
+def _attribute_text(raw: bytes) -> str:
+    """An attribute value from the page bytes: decoded, entities resolved, spaces normalised."""
+    return " ".join(html.unescape(raw.decode("utf-8", errors="replace")).split())
 
 
 def _review_id_from(hrefs: Iterable[str]) -> str | None:

@@ -58,6 +58,8 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+BOMS: tuple[bytes, ...] = tuple(bom for bom, _ in _BOMS)
+"""The byte order marks that name a page's encoding (UTF-8, UTF-16, UTF-32)."""
 
 SKIP_TAGS = frozenset({"script", "style", "noscript", "input", "button", "select", "textarea"})
 """Elements whose content is never review text (spoiler buttons are `<input>`s on MAL)."""
@@ -75,6 +77,15 @@ def decode_html(body: bytes, where: str | None = None) -> str:
     Latin-1 and send UTF-8; bytes that are no text at all raise PageError.
     """
     return decode_page(body, where)[0]
+
+
+def require_html_bytes(body: bytes, where: str | None = None) -> None:
+    """PageError unless the bytes can be an HTML page: not empty, markup near the start, no
+    binary junk (checked on the first 4 KB, as `decode_html` does)."""
+    if not body or body.isspace():
+        raise PageError(f"empty page ({len(body)} bytes): fetch it again", where)
+    if not body.startswith(BOMS):
+        _require_html(body[:4096].decode("utf-8", errors="replace"), where)
 
 
 def decode_page(body: bytes, where: str | None = None) -> tuple[str, bool]:
