@@ -13,9 +13,11 @@ Reads every desktop page that carries review blocks:
 It refuses, with one clear PageError, the mobile layout (text cut short, no scores), pages that
 are no MyAnimeList page, and blocks it cannot read whole: it never guesses a review.
 
-Speed matters (a crawl parses every page, `hoard reparse` the whole archive): the tree is plain
-`lxml.etree` (no Python class lookup per element), each block is read with one or two XPath
-calls, and review text with one (`parsers.text.TextReader`).
+Speed matters (a crawl parses every page, `hoard reparse` the whole archive; `make bench` holds
+it to at most twice a bare lxml parse of the same pages): page facts (mobile, paging, title) are
+found in the bytes; only the span from the first review block to the next section heading is
+built into a plain `lxml.etree` tree; each block is read with one or two XPath calls, and its
+text with one (`parsers.text.TextReader`).
 """
 
 from __future__ import annotations
@@ -166,10 +168,6 @@ _OLD_TEXT = TextReader(
 """Old layout: the sub-score table, "read more" and (in the hidden rest) the Helpful button sit
 inside the text container."""
 
-_HTML_PARSER = etree.HTMLParser(encoding="utf-8")
-"""The page is decoded by `decode_html` (BOM, UTF-8, declared charset, cp1252) and handed to
-lxml as UTF-8, so a wrong `<meta charset>` cannot make lxml decode it a second way."""
-
 
 def parse(body: bytes, url: str) -> ParsedPage:
     """Read one MyAnimeList page: its reviews in page order, the feed's next page, and its kind.
@@ -200,6 +198,9 @@ def _parse_utf8(data: bytes, url: str, unverified: bytes | None) -> ParsedPage:
     # details before it (a third of the bytes) and the sections after it hold nothing a review
     # needs.
     start, end = _blocks_span(data)
+    # One parser per call: lxml parsers must not be shared between threads, and its error log
+    # tells whether the bytes really were UTF-8. The encoding is forced, so a wrong
+    # `<meta charset>` cannot make lxml decode the page a second way.
     parser = etree.HTMLParser(encoding="utf-8")
     try:
         root = etree.fromstring(data[start:end], parser)

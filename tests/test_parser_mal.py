@@ -8,6 +8,7 @@ $REVIEW_FIXTURES) through the conftest rule: skipped when missing, failed under 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,69 @@ def test_same_review_in_old_and_new_layout_has_the_same_text(mal_fixtures: Path)
     differ = {rid for rid in both if old_texts[rid] != new_texts[rid]}
     assert differ == EDITED_BETWEEN_CAPTURES
     assert all(len(old_texts[rid]) > 500 for rid in both)
+
+
+# Listing, single-review and profile pages were not captured; their blocks are the same
+# `div.review-element` (the fixture README), on a listing each also naming its title in
+# `div.titleblock a`. These pages are built from real blocks of the 2022 tab.
+TITLEBLOCK = (
+    '<div class="titleblock mb4"><a href="https://myanimelist.net/anime/5114/'
+    'Fullmetal_Alchemist__Brotherhood" class="title ga-click">Fullmetal Alchemist: '
+    "Brotherhood</a></div>"
+)
+
+
+def page_from_real_blocks(mal_fixtures: Path, with_titleblock: bool) -> bytes:
+    """The 2022 tab's first two blocks (and its More Reviews link) in a small page."""
+    body = (mal_fixtures / "anime-1-reviews-2022-10.html").read_text("utf-8")
+    starts = [m.start() for m in re.finditer('<div class="review-element', body)]
+    blocks = body[starts[0] : starts[2]]
+    if with_titleblock:
+        blocks = blocks.replace('<div class="body">', '<div class="body">' + TITLEBLOCK)
+    more = '<div class="ml4 mb8"><a href="/reviews.php?t=anime&amp;p=2">More Reviews</a></div>'
+    page = (
+        "<!DOCTYPE html><html><head><title>Reviews - MyAnimeList.net</title></head><body>"
+        f"<h1>Reviews</h1>{blocks}{more}</body></html>"
+    )
+    return page.encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "next_url"),
+    [
+        (
+            "https://myanimelist.net/reviews.php?t=anime",
+            "listing",
+            "https://myanimelist.net/reviews.php?t=anime&p=2",
+        ),
+        ("https://myanimelist.net/reviews.php?id=7406", "review", None),
+        (
+            "https://myanimelist.net/profile/TheLlama/reviews",
+            "profile",
+            "https://myanimelist.net/reviews.php?t=anime&p=2",
+        ),
+    ],
+)
+def test_pages_naming_their_titles_in_each_block(
+    mal_fixtures: Path, url: str, kind: str, next_url: str | None
+) -> None:
+    parsed = myanimelist.parse(page_from_real_blocks(mal_fixtures, with_titleblock=True), url)
+    assert (parsed.kind, parsed.next_url, parsed.block_count) == (kind, next_url, 2)
+    first, second = parsed.reviews
+    assert first.subject.type == "anime"
+    assert first.subject.id == "5114"
+    assert first.subject.title == "Fullmetal Alchemist: Brotherhood"
+    assert first.subject.url == "https://myanimelist.net/anime/5114"
+    assert (first.review_id, first.author.name, first.rating) == ("7406", "TheLlama", 10)
+    assert first.text.startswith("People who know me know that I'm not a fan of episodic")
+    assert second.review_id != first.review_id
+
+
+def test_listing_block_without_its_title_fails_the_page(mal_fixtures: Path) -> None:
+    body = page_from_real_blocks(mal_fixtures, with_titleblock=False)
+    with pytest.raises(PageError) as caught:
+        myanimelist.parse(body, "https://myanimelist.net/reviews.php?t=anime")
+    assert caught.value.reason == (
+        "current layout: review 7406 has no reviewed title (no div.titleblock link and no title "
+        "in the page URL); nothing from it was kept"
+    )
