@@ -67,9 +67,8 @@ class StorePipeline:
 
     def open_spider(self) -> None:
         if self.ctx.crawl_id is None:
-            args = (
-                dict(getattr(self.crawler.spider, "custom_args", {}) or {}) if self.crawler else {}
-            )
+            spider = getattr(self.crawler, "spider", None)
+            args = {"spider": getattr(spider, "name", None), "db": self.ctx.db_path}
             self.ctx.crawl_id = self.ctx.archive.start_crawl(self.command, args)
             self.own_crawl = True
 
