@@ -32,6 +32,7 @@ BREAK = "\x00"
 BLOCK_EDGE = "\x01"
 """Marks the edge of a block element: a line break only where the line has text (as a browser
 starts a `<div>` on a new line, but never adds an empty line for it)."""
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f]")
 _BR_MARK = "\ufdd0"
 _BREAKS = re.compile("([\x00\x01])")
@@ -289,7 +290,13 @@ def drop_element(element: etree._Element) -> None:
     if tail:
         previous = element.getprevious()
         if previous is not None:
-            previous.tail = (previous.tail or "") + tail
+            previous.tail = _xml_safe((previous.tail or "") + tail)
         else:
-            parent.text = (parent.text or "") + tail
+            parent.text = _xml_safe((parent.text or "") + tail)
     parent.remove(element)
+
+
+def _xml_safe(text: str) -> str:
+    """lxml refuses to set text with control characters, which its HTML parser keeps from
+    broken pages: those go (they are no text anyone wrote)."""
+    return _NOT_XML.sub("", text) if _NOT_XML.search(text) else text

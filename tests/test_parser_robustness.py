@@ -224,7 +224,7 @@ def test_mutated_pages_raise_only_page_error(mal_fixtures: Path, name: str, url:
     original = page(mal_fixtures, name)
 
     @settings(
-        max_examples=60,
+        max_examples=200,
         deadline=None,
         derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
