@@ -58,7 +58,10 @@ TABLES: dict[str, dict[str, Any]] = {
         "facets": ["site"],
         "columns": {
             "content_hash": "sha256 of (text, rating).",
-            "text": "The review's text in this version.",
+            "text": (
+                "The review's text in this version; empty for the current version, whose text "
+                "is reviews.text (stored once). The edited_reviews view shows both."
+            ),
             "rating": "The rating in this version.",
             "first_seen_at": "When this state was first seen (UTC).",
             "last_seen_at": "When this state was last seen (UTC).",
@@ -157,7 +160,8 @@ QUERIES: dict[str, dict[str, Any]] = {
         "sql": (
             "SELECT r.site, r.review_id, r.subject_title, r.author_name, r.version_count, "
             "v.id AS version_id, v.rating, v.first_seen_at, v.last_seen_at, "
-            "length(v.text) AS text_length, v.text FROM reviews r "
+            "v.content_hash = r.content_hash AS is_current, "
+            "coalesce(v.text, r.text) AS text FROM reviews r "
             "JOIN review_versions v ON v.site = r.site AND v.review_id = r.review_id "
             "WHERE r.version_count > 1 ORDER BY r.site, r.review_id, v.first_seen_at"
         ),

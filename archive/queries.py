@@ -42,6 +42,24 @@ def review_hashes(db_path: str, site: str, review_ids: list[str]) -> dict[str, s
         conn.close()
 
 
+def _latest_feed_entry(
+    conn: sqlite3.Connection, feed: str, condition: str, before_crawl: int | None
+) -> Any:
+    """The entry for `feed` in `crawls.feeds` of the latest crawl before `before_crawl` where
+    `condition` holds (SQL; `:path` is the feed's JSON path); None when there is none, or when
+    the archive predates `crawls.feeds`."""
+    if not _has_table(conn, "crawls"):
+        return None
+    if "feeds" not in {row[1] for row in conn.execute("PRAGMA table_info(crawls)")}:
+        return None
+    row = conn.execute(
+        f"SELECT json_extract(feeds, :path) FROM crawls WHERE feeds IS NOT NULL AND {condition} "
+        "AND id < :before ORDER BY id DESC LIMIT 1",
+        {"path": "$." + json.dumps(feed), "before": before_crawl or 2**62},
+    ).fetchone()
+    return json.loads(row[0]) if row and row[0] else None
+
+
 def feed_history(
     conn: sqlite3.Connection, feeds: list[str], before_crawl: int | None = None
 ) -> dict[str, dict[str, int]]:
@@ -51,22 +69,13 @@ def feed_history(
     For the alarms ("this feed had reviews before and has none now"); `before_crawl` excludes
     that crawl and later ones (the run being judged).
     """
-    if not _has_table(conn, "crawls"):
-        return {}
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(crawls)")}
-    if "feeds" not in columns:
-        return {}
-    out: dict[str, dict[str, int]] = {}
-    for feed in feeds:
-        path = "$." + json.dumps(feed)
-        row = conn.execute(
-            "SELECT json_extract(feeds, ?) FROM crawls WHERE feeds IS NOT NULL "
-            "AND json_extract(feeds, ? || '.reviews') > 0 AND id < ? ORDER BY id DESC LIMIT 1",
-            (path, path, before_crawl if before_crawl is not None else 2**62),
-        ).fetchone()
-        if row and row[0]:
-            out[feed] = json.loads(row[0])
-    return out
+    found = {
+        feed: _latest_feed_entry(
+            conn, feed, "json_extract(feeds, :path || '.reviews') > 0", before_crawl
+        )
+        for feed in feeds
+    }
+    return {feed: entry for feed, entry in found.items() if entry is not None}
 
 
 def unfinished_feeds(
@@ -75,19 +84,10 @@ def unfinished_feeds(
     """The feeds whose latest crawl that read them did not complete them (killed, interrupted,
     a page that failed): `crawls.feeds` marks each feed `complete` true or false. A feed never
     crawled is not unfinished."""
-    if not _has_table(conn, "crawls"):
-        return set()
-    if "feeds" not in {row[1] for row in conn.execute("PRAGMA table_info(crawls)")}:
-        return set()
     out: set[str] = set()
     for feed in feeds:
-        path = "$." + json.dumps(feed)
-        row = conn.execute(
-            "SELECT json_extract(feeds, ? || '.complete') FROM crawls "
-            "WHERE json_type(feeds, ?) IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1",
-            (path, path, before_crawl if before_crawl is not None else 2**62),
-        ).fetchone()
-        if row is not None and row[0] != 1:
+        entry = _latest_feed_entry(conn, feed, "json_type(feeds, :path) IS NOT NULL", before_crawl)
+        if entry is not None and entry.get("complete") is not True:
             out.add(feed)
     return out
 

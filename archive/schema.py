@@ -127,7 +127,7 @@ CREATE TABLE review_versions (
     review_id TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     rating NUMERIC,
-    text TEXT NOT NULL,
+    text TEXT,
     first_seen_at TEXT NOT NULL,
     last_seen_at TEXT NOT NULL,
     page_id INTEGER REFERENCES pages(id),
@@ -213,6 +213,33 @@ def m0004_review_observed_hash(db: Database) -> None:
     """`reviews.observed_hash`: a digest of the last observation as the page gave it, so the store
     can tell a review seen again exactly as before with one query per batch."""
     db.execute("ALTER TABLE reviews ADD COLUMN observed_hash TEXT")
+
+
+@migrations(name="0005_current_version_text_once")
+def m0005_current_version_text_once(db: Database) -> None:
+    """The current version's text is stored once, in `reviews.text`: its `review_versions.text`
+    is NULL (earlier versions keep theirs). Saves a copy of every review's text."""
+    notnull = {c[1]: c[3] for c in db.execute("PRAGMA table_info(review_versions)").fetchall()}
+    if notnull.get("text"):
+        db.execute("DROP VIEW IF EXISTS edited_reviews")
+        db.table("review_versions").transform(not_null={"text": False})
+    db.execute(
+        "UPDATE review_versions SET text = NULL WHERE EXISTS (SELECT 1 FROM reviews r "
+        "WHERE r.site = review_versions.site AND r.review_id = review_versions.review_id "
+        "AND r.content_hash = review_versions.content_hash)"
+    )
+    db.executescript(
+        """
+        DROP VIEW IF EXISTS edited_reviews;
+        CREATE VIEW edited_reviews AS
+        SELECT r.site, r.review_id, r.subject_title, r.author_name, r.version_count,
+               v.id AS version_id, v.rating, v.first_seen_at, v.last_seen_at,
+               v.content_hash = r.content_hash AS is_current,
+               length(coalesce(v.text, r.text)) AS text_length, coalesce(v.text, r.text) AS text
+        FROM reviews r JOIN review_versions v USING (site, review_id)
+        WHERE r.version_count > 1;
+        """
+    )
 
 
 def apply_migrations(db: Database) -> list[str]:

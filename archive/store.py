@@ -6,7 +6,8 @@ all, so a process killed at any moment leaves the file consistent.
 
 Rules (also stated in the Datasette column descriptions):
 - a review's identity is (site, review_id); a different (text, rating) is a new `review_versions`
-  row, anything else updates `reviews` in place;
+  row, anything else updates `reviews` in place; the current version's text is stored once, in
+  `reviews.text` (its version row has NULL there), earlier versions keep their own text;
 - a field the new observation does not carry (None, or an empty tag list) keeps its known value:
   the new MAL layout has no sub-scores or helpful votes, the old one no reactions or tags;
 - reaction and helpful counts that differ from the stored ones add a `reaction_counts` row;
@@ -635,7 +636,7 @@ class Archive:
             cur = self.conn.execute(_INSERT_REVIEW, (site, rid, *row, 1, seen, seen, page_id))
             rowid = cur.lastrowid
             self.conn.execute(_FTS_INSERT, (rowid, review.text, row[3], review.author.name))
-            self._add_version(review, row, page_id, crawl_id, seen, known=False)
+            self._add_version(review, row, page_id, crawl_id, seen, known=False, current=True)
             self._add_reactions(review, row, page_id, crawl_id, seen)
             self._set_tags(review, new=True)
             return "new", author_id
@@ -653,7 +654,15 @@ class Archive:
         else:
             author_id = self._author_id(site, review.author.name, review.author.url, seen)
         row = _observed_row(review, author_id, old)
-        edited = new_hash != old[_IDX["content_hash"]]
+        old_hash = old[_IDX["content_hash"]]
+        edited = new_hash != old_hash
+        if edited:
+            # The current version's text lives in `reviews`; keep it in its version row first.
+            self.conn.execute(
+                "UPDATE review_versions SET text = ? WHERE site = ? AND review_id = ? "
+                "AND content_hash = ? AND text IS NULL",
+                (old[_IDX["text"]], site, rid, old_hash),
+            )
         if edited and reread and self._correct_version(review, new_hash, page_id):
             pass  # the same page read better: the version it gave is corrected, none is added
         elif edited:
@@ -676,6 +685,13 @@ class Archive:
             self.conn.execute(_FTS_DELETE, (rowid, *fts_old))
             self.conn.execute(_FTS_INSERT, (rowid, *fts_new))
         self.conn.execute(_UPDATE_REVIEW, (*row, version_count, seen, page_id, rowid))
+        if edited:
+            # ...and the new current version's text now lives in `reviews` only.
+            self.conn.execute(
+                "UPDATE review_versions SET text = NULL WHERE site = ? AND review_id = ? "
+                "AND content_hash = ?",
+                (site, rid, new_hash),
+            )
         if review.tags:
             self._set_tags(review)
         return ("updated" if edited or renamed else "unchanged"), author_id
@@ -706,7 +722,7 @@ class Archive:
         )
         if self._saw_version(review, new_hash, seen):
             return "unchanged", author_id
-        if reread and self._correct_version(review, new_hash, page_id):
+        if reread and self._correct_version(review, new_hash, page_id, current=False):
             return "updated", author_id
         row = _observed_row(review, author_id, None)
         self._add_version(review, row, page_id, crawl_id, seen, known=False)
@@ -725,15 +741,19 @@ class Archive:
         )
         return cur.rowcount > 0
 
-    def _correct_version(self, review: Review, digest: str, page_id: int | None) -> bool:
+    def _correct_version(
+        self, review: Review, digest: str, page_id: int | None, *, current: bool = True
+    ) -> bool:
         """`hoard reparse`: the version first read from this very page was read differently by
-        an older parser; correct it in place (it is not an edit). False when there is none."""
+        an older parser; correct it in place (it is not an edit). False when there is none.
+        `current=False`: leave the review's current version alone (its text is in `reviews`)."""
         if page_id is None:
             return False
         cur = self.conn.execute(
             "UPDATE review_versions SET content_hash = ?, text = ?, rating = ? "
             "WHERE site = ? AND review_id = ? AND page_id = ? AND content_hash != ? "
-            "AND NOT EXISTS (SELECT 1 FROM review_versions v WHERE v.site = ? "
+            + ("" if current else "AND text IS NOT NULL ")
+            + "AND NOT EXISTS (SELECT 1 FROM review_versions v WHERE v.site = ? "
             "AND v.review_id = ? AND v.content_hash = ?)",
             (
                 digest,
@@ -759,11 +779,13 @@ class Archive:
         now: str,
         *,
         known: bool,
+        current: bool = False,
     ) -> int:
         """Record the (text, rating) state; returns 1 when it is a state not seen before.
 
         `known`: the review exists, so the state may be an earlier one coming back (A, B, A):
-        then only its `last_seen_at` moves.
+        then only its `last_seen_at` moves. `current`: the state is the review's current one,
+        whose text is kept in `reviews.text` only (the version row's text is NULL).
         """
         if known and self._saw_version(review, row[_IDX["content_hash"]], now):
             return 0
@@ -775,7 +797,7 @@ class Archive:
                 review.review_id,
                 row[_IDX["content_hash"]],
                 row[_IDX["rating"]],
-                review.text,
+                None if current else review.text,
                 now,
                 now,
                 page_id,

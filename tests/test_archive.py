@@ -78,6 +78,30 @@ def dump(db: Path, skip_columns: set[str]) -> dict[str, list[tuple[Any, ...]]]:
         conn.close()
 
 
+def assert_versions_consistent(db: Path) -> None:
+    """Every review has its current version, whose text is kept once (in reviews.text, NULL in
+    the version row); every earlier version keeps its own text; version_count counts them."""
+    assert (
+        rows(
+            db,
+            "SELECT r.review_id FROM reviews r WHERE r.version_count != (SELECT count(*) "
+            "FROM review_versions v WHERE v.site = r.site AND v.review_id = r.review_id) "
+            "OR 1 != (SELECT count(*) FROM review_versions v WHERE v.site = r.site "
+            "AND v.review_id = r.review_id AND v.content_hash = r.content_hash "
+            "AND v.text IS NULL)",
+        )
+        == []
+    )
+    assert (
+        rows(
+            db,
+            "SELECT v.id FROM review_versions v JOIN reviews r USING (site, review_id) "
+            "WHERE v.content_hash != r.content_hash AND v.text IS NULL",
+        )
+        == []
+    )
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "archive.db"
@@ -127,6 +151,44 @@ def test_an_older_archive_is_upgraded_when_opened(db: Path, mal_fixtures: Path):
     assert applied[1] == "0002_edited_reviews_view"
     assert rows(db, "SELECT count(*) FROM edited_reviews") == [(0,)]
     assert apply_migrations(Database(connect(db))) == []
+
+
+def test_an_archive_keeping_every_version_text_is_slimmed_on_upgrade(db: Path, mal_fixtures: Path):
+    """Archives made before 0005 kept the current text twice (and text NOT NULL)."""
+    old = Database(connect(db))
+    migrations.apply(old, stop_before="0005_current_version_text_once")
+    old.execute("DROP VIEW edited_reviews")
+    old.table("review_versions").transform(not_null={"text": True})
+    old.conn.close()
+    first, *_ = records(mal_fixtures, NEW)
+    edited = _edited(first, text="An earlier text.")
+    conn = connect(db)
+    conn.execute("INSERT INTO subjects VALUES ('myanimelist', 'anime', '1', NULL, NULL, 'a', 'a')")
+    conn.execute(
+        "INSERT INTO authors (id, site, name, first_seen_at, last_seen_at) "
+        "VALUES (1, 'myanimelist', 'TheLlama', 'a', 'a')"
+    )
+    conn.execute(
+        "INSERT INTO reviews (site, review_id, url, subject_type, subject_id, author_id, "
+        "author_name, published_at, text, content_hash, version_count, first_seen_at, "
+        "last_seen_at) VALUES ('myanimelist', '7406', 'u', 'anime', '1', 1, 'TheLlama', "
+        "'2008-08-24', ?, ?, 2, 'a', 'b')",
+        (first.text, content_hash(first)),
+    )
+    for review in (edited, first):
+        conn.execute(
+            "INSERT INTO review_versions (site, review_id, content_hash, rating, text, "
+            "first_seen_at, last_seen_at) VALUES ('myanimelist', '7406', ?, 10, ?, 'a', 'b')",
+            (content_hash(review), review.text),
+        )
+    conn.close()
+    Archive(db).close()
+    assert rows(db, "SELECT text FROM review_versions ORDER BY id") == [(edited.text,), (None,)]
+    assert rows(db, "SELECT text, is_current FROM edited_reviews ORDER BY version_id") == [
+        (edited.text, 0),
+        (first.text, 1),
+    ]
+    assert_versions_consistent(db)
 
 
 def test_first_page_stores_reviews_versions_page_and_search(db: Path, mal_fixtures: Path):
@@ -207,9 +269,11 @@ def test_edited_text_or_rating_adds_a_version_and_updates_the_review(db: Path, m
     assert current == (rerated.text, 9, 3, content_hash(rerated))
     versions = rows(
         db,
-        "SELECT text, rating, content_hash FROM review_versions WHERE review_id = ? ORDER BY id",
+        "SELECT coalesce(v.text, r.text), v.rating, v.content_hash FROM review_versions v "
+        "JOIN reviews r USING (site, review_id) WHERE review_id = ? ORDER BY v.id",
         first.review_id,
     )
+    assert_versions_consistent(db)
     assert versions == [
         (first.text, 10, content_hash(first)),
         (edited.text, 10, content_hash(edited)),
@@ -218,6 +282,18 @@ def test_edited_text_or_rating_adds_a_version_and_updates_the_review(db: Path, m
     found = rows(db, "SELECT rowid FROM reviews_fts WHERE reviews_fts MATCH 'masterpiece'")
     assert len(found) == 1
     assert rows(db, "INSERT INTO reviews_fts(reviews_fts) VALUES ('integrity-check')") == []
+
+
+def test_a_text_that_comes_back_is_the_old_version_again(db: Path, mal_fixtures: Path):
+    first = records(mal_fixtures, NEW)[0]
+    edited = _edited(first, text=first.text + "\n\nEdit: typo.")
+    store(db, [first])
+    store(db, [edited])
+    back = store(db, [first])
+    assert back.updated == 1
+    assert rows(db, "SELECT version_count, text FROM reviews") == [(2, first.text)]
+    assert rows(db, "SELECT text FROM review_versions ORDER BY id") == [(None,), (edited.text,)]
+    assert_versions_consistent(db)
 
 
 def test_reaction_change_adds_only_a_reaction_counts_row(db: Path, mal_fixtures: Path):
@@ -305,6 +381,11 @@ def test_cowboy_bebop_2018_then_2022(db: Path, mal_fixtures: Path):
     assert rows(db, "SELECT count(*) FROM reviews") == [(len(old_ids | new_ids),)]
     assert rows(db, "SELECT count(DISTINCT review_id) FROM edited_reviews") == [(2,)]
     assert rows(db, "PRAGMA integrity_check") == [("ok",)]
+    assert_versions_consistent(db)
+    old_293082 = {r.review_id: r for r in records(mal_fixtures, OLD)}["293082"].text
+    assert rows(
+        db, "SELECT text FROM edited_reviews WHERE review_id = '293082' ORDER BY first_seen_at"
+    )[0] == (old_293082,)
 
 
 def test_an_old_capture_imported_late_adds_history_without_rolling_back(
@@ -324,6 +405,7 @@ def test_an_old_capture_imported_late_adds_history_without_rolling_back(
             assert first_seen == "2018-12-15T00:00:00.000000Z"
     assert rows(db, "SELECT former_names FROM authors WHERE name = 'kekekeKaj'") == [('["kajia"]',)]
     assert rows(db, "SELECT version_count FROM reviews WHERE review_id = '293082'") == [(2,)]
+    assert_versions_consistent(db)
 
 
 def test_review_hashes_for_update_mode(db: Path, mal_fixtures: Path):
