@@ -74,7 +74,7 @@ def test_unknown_site_is_a_usage_error(mal_fixtures: Path) -> None:
     assert done.returncode == 2
     assert done.stdout == b""
     [line] = done.stderr.decode("utf-8").splitlines()
-    assert line.startswith("hoard: unknown site for URL 'https://example.com/reviews'")
+    assert line.startswith(f"hoard: {page}: unknown site for URL 'https://example.com/reviews'")
     assert "--site" in line
 
 

@@ -39,7 +39,9 @@ def extract(pages: tuple[str, ...], url: str, site: str | None, out: BinaryIO) -
     try:
         parser = parser_for(site) if site else parser_for(site_for_url(url))
     except PageError as exc:
-        raise UsageError(exc.reason) from None
+        # No page can be read: the line names them (the first, and how many more) all the same.
+        more = f" (and {len(pages) - 1} more)" if len(pages) > 1 else ""
+        raise UsageError(f"{pages[0]}{more}: {exc.reason}") from None
     failed = 0
     for page in pages:
         try:
