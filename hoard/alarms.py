@@ -148,45 +148,52 @@ def page_requests(stats: Mapping[str, Any]) -> int:
     return _stat(stats, "downloader/request_count") - _stat(stats, "robotstxt/request_count")
 
 
-def check_feed_went_empty(run: RunFacts) -> list[Alarm]:
-    """A feed that yielded reviews in its last run yields none now: the classic silent layout
-    change (or the feed's URL moved)."""
+def _compared_with_last_run(
+    run: RunFacts, check: str, count: str, vanished: Callable[[FeedCounts], bool], why: str
+) -> list[Alarm]:
+    """An alarm for each feed whose `count` (reviews, blocks) the last run that yielded reviews
+    had above 0 and `vanished` says is gone now."""
     alarms = []
     for feed, now in run.feeds().items():
         before = run.previous.get(feed)
-        if before and before.reviews > 0 and now.reviews == 0:
+        if before and getattr(before, count) > 0 and vanished(now):
+            was = getattr(before, count)
             alarms.append(
                 Alarm(
-                    "feed_went_empty",
+                    check,
                     run.watch(feed),
                     run.url_of_feed.get(feed),
                     0,
-                    before.reviews,
-                    f"feed {feed} yielded 0 reviews from {now.pages} pages; its last run "
-                    f"yielded {before.reviews} - check the page for a layout change",
+                    was,
+                    why.format(feed=feed, pages=now.pages, was=was),
                 )
             )
     return alarms
+
+
+def check_feed_went_empty(run: RunFacts) -> list[Alarm]:
+    """A feed that yielded reviews in its last run yields none now: the classic silent layout
+    change (or the feed's URL moved)."""
+    return _compared_with_last_run(
+        run,
+        "feed_went_empty",
+        "reviews",
+        lambda now: now.reviews == 0,
+        "feed {feed} yielded 0 reviews from {pages} pages; its last run yielded {was} - check "
+        "the page for a layout change",
+    )
 
 
 def check_blocks_vanished(run: RunFacts) -> list[Alarm]:
     """A feed's pages came back without review blocks where its last run found some."""
-    alarms = []
-    for feed, now in run.feeds().items():
-        before = run.previous.get(feed)
-        if now.pages > 0 and now.blocks == 0 and before and before.blocks > 0:
-            alarms.append(
-                Alarm(
-                    "blocks_vanished",
-                    run.watch(feed),
-                    run.url_of_feed.get(feed),
-                    0,
-                    before.blocks,
-                    f"feed {feed}: {now.pages} pages carried 0 review blocks; its last run "
-                    f"found {before.blocks} - the page layout probably changed",
-                )
-            )
-    return alarms
+    return _compared_with_last_run(
+        run,
+        "blocks_vanished",
+        "blocks",
+        lambda now: now.pages > 0 and now.blocks == 0,
+        "feed {feed}: {pages} pages carried 0 review blocks; its last run found {was} - the "
+        "page layout probably changed",
+    )
 
 
 def check_field_coverage(run: RunFacts) -> list[Alarm]:

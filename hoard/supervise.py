@@ -87,6 +87,9 @@ _RUNS: dict[str, RunState] = {}
 """Run id -> state; settings carry only the id, since Scrapy deep-copies settings."""
 _RUN_IDS = itertools.count(1)
 RUN_ID_SETTING = "HOARD_RUN_ID"
+WAL_LIMIT = 4 * 2**20
+"""Bytes of write-ahead log past which a run checkpoints it while writing (see keep_wal_bounded)."""
+WAL_CHECK_SECONDS = 0.25
 
 
 class RunWatcher:
@@ -98,6 +101,7 @@ class RunWatcher:
         self.crawler = crawler
         self.state = state
         self._loop: Any = None
+        self._wal_loop: Any = None
         assert crawler.stats is not None
         state.stats.append(crawler.stats)
         for name in COVERAGE_FIELDS:
@@ -128,18 +132,37 @@ class RunWatcher:
         self.state.marked = True
 
     def engine_started(self) -> None:
+        from twisted.internet import task
+
         self._chain_signals()
         if self.state.progress and self._loop is None:
-            from twisted.internet import task
-
             self._loop = task.LoopingCall(self.draw_progress)
             self._loop.start(1.0, now=True)
+        if self._wal_loop is None:
+            self._wal_loop = task.LoopingCall(self.keep_wal_bounded)
+            self._wal_loop.start(WAL_CHECK_SECONDS, now=False)
 
     def engine_stopped(self) -> None:
+        if self._wal_loop is not None and self._wal_loop.running:
+            self._wal_loop.stop()
         if self._loop is not None and self._loop.running:
             self._loop.stop()
             self.state.stream.write("\r\033[K")
             self.state.stream.flush()
+
+    def keep_wal_bounded(self) -> None:
+        """SQLite's autocheckpoint copies the log into the database but can only start the log
+        over when no reader is using it; with readers polling all the time (Datasette) it may
+        never get the chance, and the log grows as big as the run's writes. Past WAL_LIMIT, a
+        TRUNCATE checkpoint waits (briefly) for the readers of the moment and empties it."""
+        wal = Path(str(self.crawler.settings.get("HOARD_DB") or "archive.db") + "-wal")
+        try:
+            if wal.stat().st_size <= WAL_LIMIT:
+                return
+        except OSError:
+            return
+        # Short wait: the crawl's own thread waits too; busy now, the next tick tries again.
+        checkpoint(wal.with_name(wal.name.removesuffix("-wal")), wait=0.05)
 
     def _chain_signals(self) -> None:
         """Put a recorder in front of Scrapy's shutdown handlers (installed at reactor start,
@@ -344,14 +367,16 @@ def close_abandoned(db_path: Path, stream: TextIO) -> None:
         )
 
 
-def checkpoint(db_path: Path) -> None:
-    """Fold the write-ahead log back into the database and truncate it (readers that still hold
-    old snapshots just make it a partial checkpoint; the next run finishes the job)."""
+def checkpoint(db_path: Path, mode: str = "TRUNCATE", wait: float = 1.0) -> None:
+    """Fold the write-ahead log back into the database; TRUNCATE (at the end of a run) also
+    empties the file. Waits at most `wait` seconds for readers: one still reading just leaves a
+    partial checkpoint, which the next one finishes."""
     if not db_path.exists():
         return
-    conn = sqlite3.connect(str(db_path), timeout=5)
+    conn = sqlite3.connect(str(db_path), timeout=wait)
     try:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, log, done = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+        logger.debug("WAL checkpoint (%s): busy %s, %s frames, %s moved", mode, busy, log, done)
     except sqlite3.Error as exc:
         logger.warning("WAL checkpoint of %s failed: %s", db_path, exc)
     finally:

@@ -4,19 +4,20 @@ locked"; the write-ahead log stays bounded during the run and is emptied at its 
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 
 import httpx
 import pytest
 
 from replay.harness import ScratchSite
+from tests.test_datasette import free_port
 from tests.test_update_support import run_hoard, start_hoard, write_config
 
 pytestmark = pytest.mark.slow
@@ -32,12 +33,6 @@ COUNTS = (
 def site(tmp_path: Path, mal_fixtures: Path) -> Iterator[ScratchSite]:
     with ScratchSite(tmp_path / "site", mal_fixtures) as scratch:
         yield scratch
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -121,5 +116,8 @@ def test_readers_see_consistent_counts_and_are_never_locked_out(
     seen = [reviews for reviews, _ in direct]
     assert seen == sorted(seen)  # never a step back
     assert seen[0] < 1060 and seen[-1] > seen[0]  # the reads happened during the writes
-    assert max(wal_sizes) < 16 * 2**20  # SQLite's autocheckpoint keeps the log bounded
+    # The run empties the log as it goes (readers keep SQLite's own checkpoints from doing it).
+    assert max(wal_sizes) < 32 * 2**20
+    emptied = [b for a, b in pairwise(wal_sizes) if a > b == 0]
+    assert emptied, wal_sizes
     assert not wal.exists() or wal.stat().st_size == 0  # and the run empties it at its end
