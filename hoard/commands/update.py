@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -67,10 +68,11 @@ def crawl_specs(config: Config) -> list[tuple[str, dict[str, str]]]:
 
 
 def archive_path(option: str | None, config: Config) -> Path:
-    """--db or $HOARD_DB, else the config's `db`, else ./archive.db."""
+    """--db, else the config's `db`, else $HOARD_DB, else ./archive.db: the more specific wins
+    (a $HOARD_DB exported for other commands does not redirect a watchlist that names its db)."""
     if option:
         return Path(option)
-    return config.db or Path(DEFAULT_DB)
+    return config.db or Path(os.environ.get("HOARD_DB") or DEFAULT_DB)
 
 
 @click.command("update", epilog=EPILOG)
@@ -87,9 +89,8 @@ def archive_path(option: str | None, config: Config) -> Path:
     "--db",
     "db_path",
     default=None,
-    envvar="HOARD_DB",
     type=click.Path(dir_okay=False),
-    help="Archive file; overrides the config's `db` (default ./archive.db). Also $HOARD_DB.",
+    help="Archive file; overrides the config's `db`. Without either: $HOARD_DB, else ./archive.db.",
 )
 @click.option(
     "-q", "--quiet", is_flag=True, help="No progress line: only the summary line and errors."
