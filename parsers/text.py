@@ -1,8 +1,8 @@
 """The shared clean-text rules of the review contract, and turning page bytes into text.
 
-Every site parser gets its review text through `element_text()` (a review's HTML element to clean
-text) or `clean_text()` (raw text with `\\x00` marking hard line breaks), so the rules live in one
-place:
+Every site parser gets its review text through `TextReader` (a kind of review container, read
+fast, its page furniture dropped), `element_text()` (any element) or `clean_text()` (raw text with
+`BREAK` marking hard line breaks), so the rules live in one place:
 
 - `<br>` becomes a line break; a blank line separates paragraphs; never more than one blank line;
   each line stripped; runs of spaces/tabs inside a line become one space; newlines in the HTML
@@ -12,6 +12,10 @@ place:
   decoded the second time, so "R&D" or "&notice" written by an author stay as written.
 - Mojibake (UTF-8 read as Windows-1252: `â€™`) is repaired with ftfy's encoding fixes only, and
   only on text that shows its marks, because ftfy costs more than the whole page parse.
+- Spoiler blocks keep their text; their "Show spoiler"/"Hide spoiler" buttons (`<input>`) go.
+
+Page bytes: `decode_html()` (BOM, then UTF-8, then the declared charset, then cp1252; never a
+crash) and `require_html_bytes()` (empty pages and bytes that are no HTML become PageError).
 """
 
 from __future__ import annotations
