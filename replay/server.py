@@ -88,14 +88,21 @@ class _State:
                         break
         return due
 
-    def record(self, handler: BaseHTTPRequestHandler, status: int, fault: str | None) -> None:
-        """Log one request: when, what, what it got, and who asked (User-Agent)."""
+    def arrive(self, handler: BaseHTTPRequestHandler) -> dict[str, Any]:
+        """Log a request as it arrives (so the log is in arrival order, whatever thread answers
+        first): when, what, who asked (User-Agent); `settle` adds what it got."""
         parts = urlsplit(handler.path)
         entry = {"time": time.time(), "method": handler.command, "path": parts.path}
-        entry.update(query=parts.query, status=status, fault=fault)
+        entry.update(query=parts.query, status=None, fault=None)
         entry["user_agent"] = handler.headers.get("User-Agent", "")
         with self.lock:
             self.log.append(entry)
+        return entry
+
+    def settle(self, entry: dict[str, Any], status: int, fault: str | None) -> None:
+        """Note the answer a logged request got (0 for a dropped connection)."""
+        with self.lock:
+            entry.update(status=status, fault=fault)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -114,42 +121,46 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith("/_replay/"):
             self._control(parts.path, dict(parse_qsl(parts.query)))
             return
+        entry = self.state.arrive(self)
         self.state.reload()
         if parts.path == "/robots.txt":
+            self.state.settle(entry, 200, None)
             self._send(200, self.state.manifest.robots_txt.encode(), "text/plain; charset=utf-8")
-            self.state.record(self, 200, None)
             return
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         manifest = self.state.manifest
         route = manifest.find(parts.path, query)
         if route is None:
+            self.state.settle(entry, 404, None)
             self._send(404, b"not in the replay manifest\n", "text/plain; charset=utf-8")
-            self.state.record(self, 404, None)
             return
-        status, fault_name = self._serve(route, manifest.routes.index(route))
-        self.state.record(self, status, fault_name)
+        self._serve(route, manifest.routes.index(route), entry)
 
-    def _serve(self, route: Route, index: int) -> tuple[int, str | None]:
-        """Answer with the route's page, or misbehave as its due faults say."""
+    def _serve(self, route: Route, index: int, entry: dict[str, Any]) -> None:
+        """Answer with the route's page, or misbehave as its due faults say; the log entry is
+        settled before anything is sent, so a client that got an answer finds it logged."""
         body = self.state.body_of(route)
         for fault in self.state.due_faults(index, route):
             if fault.kind == "delay":
                 time.sleep(fault.seconds)
                 continue
             if fault.kind in ("429", "503", "500"):
+                self.state.settle(entry, int(fault.kind), fault.kind)
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
                 self._send(int(fault.kind), b"slow down\n", "text/plain", headers)
-                return int(fault.kind), fault.kind
+                return
             if fault.kind == "drop":
+                self.state.settle(entry, 0, "drop")
                 self.close_connection = True
-                return 0, "drop"
+                return
             if fault.kind == "truncate":
+                self.state.settle(entry, route.status, "truncate")
                 self._send(route.status, body[: len(body) // 2], route.content_type,
                            length=len(body))  # fmt: skip
                 self.close_connection = True
-                return route.status, "truncate"
+                return
+        self.state.settle(entry, route.status, None)
         self._send(route.status, body, route.content_type)
-        return route.status, None
 
     def _control(self, path: str, params: dict[str, str]) -> None:
         if path == "/_replay/log":
