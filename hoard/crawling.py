@@ -187,6 +187,9 @@ def check_specs(settings: Settings, specs: list[CrawlSpec]) -> None:
             spidercls(**spec.args)
         except (ValueError, TypeError) as exc:
             raise UsageError(f"{spec.describe()}: {exc}") from None
+        problem = getattr(spidercls, "settings_problem", lambda _: None)(settings)
+        if problem:
+            raise UsageError(f"{spec.describe()}: {problem}")
 
 
 def run_crawls(

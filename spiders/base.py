@@ -41,6 +41,8 @@ from parsers import PageError, ParsedPage, parser_for
 logger = logging.getLogger(__name__)
 
 MODES = ("update", "full")
+PHONE_MARKERS = ("Mobile", "iPhone", "iPad", "Android", "Windows Phone")
+"""User-Agent words of phones and tablets: MAL answers them with the truncated mobile page."""
 
 
 @dataclass(slots=True)
@@ -123,10 +125,25 @@ class ReviewSpider(scrapy.Spider):
         """The canonical URL of the feed's next page, or None on its last page."""
         return parsed.next_url
 
+    @classmethod
+    def settings_problem(cls, settings: Any) -> str | None:
+        """Why these settings cannot crawl the site (one line), or None when they can."""
+        agent = str(settings.get("USER_AGENT") or "")
+        phone = next((m for m in PHONE_MARKERS if m.lower() in agent.lower()), None)
+        if phone:
+            return (
+                f"USER_AGENT {agent!r} looks like a phone ({phone}); sites send phones truncated "
+                "mobile pages - use a desktop or the project's own User-Agent"
+            )
+        return None
+
     # -- set-up ------------------------------------------------------------------------------
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        problem = cls.settings_problem(crawler.settings)
+        if problem:
+            raise ValueError(problem)
         spider = super().from_crawler(crawler, *args, **kwargs)
         bases = spider_bases(spider, crawler.settings)
         spider.base_url = bases[1] if bases else cls.canonical_base

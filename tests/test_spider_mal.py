@@ -124,6 +124,11 @@ def test_scrapy_crawl_spelling_and_catch_up(tmp_path: Path, mal_fixtures: Path):
             "hoard: -s 'NOEQUALS': write a Scrapy",
         ),
         (["crawl", "mal", "--anime", "1", "--base-url", "ftp://x"], "hoard: --base-url 'ftp://x'"),
+        (
+            ["crawl", "mal", "--anime", "1", "-s", "USER_AGENT=Mozilla/5.0 (iPhone; Mobile)"],
+            "hoard: mal anime=1 mode=update: USER_AGENT 'Mozilla/5.0 (iPhone; Mobile)' looks "
+            "like a phone (Mobile); sites send phones truncated mobile pages",
+        ),
     ],
 )
 def test_hoard_crawl_usage_errors_are_one_line_exit_2(tmp_path: Path, argv, line):
