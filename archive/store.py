@@ -351,11 +351,19 @@ class Archive:
             if cur.rowcount != 1:
                 raise KeyError(f"no crawl {crawl_id} in {self.path}")
 
-    def close_abandoned_crawls(self, outcome: str = "killed") -> list[int]:
-        """Close every crawl row still `running` (call only while holding the run lock: then no
-        run is alive to own them, so their process died, e.g. by SIGKILL); their ids."""
+    def close_abandoned_crawls(
+        self, outcome: str = "killed", commands: tuple[str, ...] = ("hoard update", "hoard crawl")
+    ) -> list[int]:
+        """Close the crawl rows of `commands` (those that run under the archive's run lock) still
+        `running`: call only while holding that lock, so no such run is alive to own them and
+        their process died (e.g. by SIGKILL). Rows of other commands (`hoard import`, which
+        takes no lock) are left alone. Returns the ids closed."""
         with self.transaction() as conn:
-            ids = [r[0] for r in conn.execute("SELECT id FROM crawls WHERE outcome = 'running'")]
+            ids = [
+                r[0]
+                for r in conn.execute("SELECT id, command FROM crawls WHERE outcome = 'running'")
+                if any(r[1] == c or r[1].startswith(c + " ") for c in commands)
+            ]
             conn.executemany(
                 "UPDATE crawls SET outcome = ?, finished_at = ? WHERE id = ?",
                 [(outcome, utc_now(), i) for i in ids],

@@ -41,8 +41,9 @@ def test_unfinished_feeds_are_those_whose_latest_crawl_did_not_complete(tmp_path
             done, {"anime:1": {"complete": True}, "anime:2": {"complete": True}}
         )
         archive.finish_crawl(done, "ok")
-        killed = archive.start_crawl("hoard update")
+        killed = archive.start_crawl("hoard update --config hoard.toml")
         archive.record_crawl_feeds(killed, {"anime:2": {"complete": False}})
+        importing = archive.start_crawl("hoard import")  # takes no lock: may be alive
         assert archive.close_abandoned_crawls() == [killed]
         assert archive.close_abandoned_crawls() == []
     conn = read_connection(db)
@@ -50,6 +51,6 @@ def test_unfinished_feeds_are_those_whose_latest_crawl_did_not_complete(tmp_path
         assert unfinished_feeds(conn, ["anime:1", "anime:2", "anime:3"]) == {"anime:2"}
         assert unfinished_feeds(conn, ["anime:1", "anime:2"], killed) == set()
         outcomes = conn.execute("SELECT id, outcome FROM crawls ORDER BY id").fetchall()
-        assert outcomes == [(done, "ok"), (killed, "killed")]
+        assert outcomes == [(done, "ok"), (killed, "killed"), (importing, "running")]
     finally:
         conn.close()
