@@ -232,12 +232,13 @@ def _check_settings(raw: Any, lines: _Lines, fail: Any) -> dict[str, Any]:
 
 
 def _known_settings() -> dict[str, Any]:
-    """Scrapy's default settings and this project's settings.py, by name."""
+    """Scrapy's default settings, this project's settings.py and the supervisor's, by name."""
     from scrapy.settings import default_settings
 
     import settings as project_settings  # the project's Scrapy settings module
+    from hoard.supervise import SUPERVISOR_SETTINGS
 
-    known: dict[str, Any] = {}
+    known: dict[str, Any] = dict(SUPERVISOR_SETTINGS)
     for module in (default_settings, project_settings):
         for key in dir(module):
             if key.isupper():

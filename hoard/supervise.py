@@ -87,8 +87,11 @@ _RUNS: dict[str, RunState] = {}
 """Run id -> state; settings carry only the id, since Scrapy deep-copies settings."""
 _RUN_IDS = itertools.count(1)
 RUN_ID_SETTING = "HOARD_RUN_ID"
-WAL_LIMIT = 4 * 2**20
-"""Bytes of write-ahead log past which a run checkpoints it while writing (see keep_wal_bounded)."""
+WAL_LIMIT_SETTING = "HOARD_WAL_LIMIT"
+SUPERVISOR_SETTINGS: dict[str, Any] = {WAL_LIMIT_SETTING: 64 * 2**20}
+"""Settings of supervised runs, with defaults. HOARD_WAL_LIMIT: bytes of write-ahead log past
+which the run empties it while writing (see keep_wal_bounded); the same 64 MB the archive's
+writer lets SQLite's own checkpoints reach, so the bound costs no extra syncs."""
 WAL_CHECK_SECONDS = 0.25
 
 
@@ -153,11 +156,14 @@ class RunWatcher:
     def keep_wal_bounded(self) -> None:
         """SQLite's autocheckpoint copies the log into the database but can only start the log
         over when no reader is using it; with readers polling all the time (Datasette) it may
-        never get the chance, and the log grows as big as the run's writes. Past WAL_LIMIT, a
+        never get the chance, and the log grows as big as the run's writes. Past the limit, a
         TRUNCATE checkpoint waits (briefly) for the readers of the moment and empties it."""
         wal = Path(str(self.crawler.settings.get("HOARD_DB") or "archive.db") + "-wal")
+        limit = self.crawler.settings.getint(
+            WAL_LIMIT_SETTING, SUPERVISOR_SETTINGS[WAL_LIMIT_SETTING]
+        )
         try:
-            if wal.stat().st_size <= WAL_LIMIT:
+            if wal.stat().st_size <= limit:
                 return
         except OSError:
             return

@@ -68,7 +68,9 @@ def test_readers_see_consistent_counts_and_are_never_locked_out(
     db = tmp_path / "archive.db"
     wal = tmp_path / "archive.db-wal"
     watches = '[[watch]]\nsite = "mal"\nanime = [1]\nmanga = [2]\n'
-    config = write_config(tmp_path, site.url, watches, "HOARD_STORE_BATCH = 20\n")
+    # Writes in small batches, and a WAL bound small enough for this run to reach it often.
+    settings = "HOARD_STORE_BATCH = 20\nHOARD_WAL_LIMIT = 4194304\n"
+    config = write_config(tmp_path, site.url, watches, settings)
     site.publish(
         {("anime", 1): list(range(20020, 20000, -1)), ("manga", 2): list(range(60, 0, -1))}
     )
