@@ -158,15 +158,36 @@ _X_MOBILE_BOX = _elements(
 # Old layout, from the text container: "Overall", "10", "Story", "9", ... in table order.
 _X_SCORE_CELLS = _strings("div[starts-with(@id, 'score')]//td//text()")
 
-_NEW_TEXT = TextReader("span[contains(@class, 'js-visible')]")
-"""Current layout: the "..." between the visible part and the `span.js-hidden` rest goes."""
-_OLD_HELPFUL = "[contains(@class, 'js-review-btn-helpful') or starts-with(@id, 'revhelp_output')]"
-_OLD_TEXT = TextReader(
-    "div[starts-with(@id, 'score')] | a[contains(@class, 'js-toggle-review-button')]"
-    f" | *{_OLD_HELPFUL} | */*{_OLD_HELPFUL}"
-)
-"""Old layout: the sub-score table, "read more" and (in the hidden rest) the Helpful button sit
-inside the text container."""
+
+def _new_furniture(text_el: etree._Element) -> Iterator[etree._Element]:
+    """Current layout: the "..." between the visible part and the `span.js-hidden` rest."""
+    for span in text_el.iterchildren("span"):
+        if "js-visible" in (span.get("class") or ""):
+            yield span
+
+
+def _old_furniture(text_el: etree._Element) -> Iterator[etree._Element]:
+    """Old layout: the sub-score table, "read more" and the Helpful button (also inside the
+    hidden rest) sit inside the text container."""
+    for child in text_el.iterchildren("div", "a", "span"):
+        ident, classes = child.get("id") or "", child.get("class") or ""
+        if (
+            ident.startswith(("score", "revhelp_output"))
+            or "js-review-btn-helpful" in classes
+            or (child.tag == "a" and "js-toggle-review-button" in classes)
+        ):
+            yield child
+        elif child.tag == "span":
+            for inner in child.iterchildren("div", "span"):
+                inner_id = inner.get("id") or ""
+                if inner_id.startswith("revhelp_output") or "js-review-btn-helpful" in (
+                    inner.get("class") or ""
+                ):
+                    yield inner
+
+
+_NEW_TEXT = TextReader(_new_furniture)
+_OLD_TEXT = TextReader(_old_furniture)
 
 
 def parse(body: bytes, url: str) -> ParsedPage:

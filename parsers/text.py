@@ -24,7 +24,7 @@ import codecs
 import contextlib
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import ftfy
 from lxml import etree
@@ -199,6 +199,7 @@ def _resolve_block_edges(text: str) -> str:
 
 
 Skip = Callable[[etree._Element], bool]
+Furniture = Callable[[etree._Element], Iterable[etree._Element]]
 
 
 def element_text(element: etree._Element, skip: Skip | None = None) -> str:
@@ -243,28 +244,25 @@ def _collect(element: etree._Element, parts: list[str], skip: Skip | None) -> No
 class TextReader:
     """Reads one kind of review text container with the clean-text rules, fast.
 
-    `furniture` is an XPath from the container to the elements that are not text (e.g.
-    `span[contains(@class, 'js-visible')]`). Reading drops them from the parser's own tree
+    `furniture` finds, in a container, the elements that are not text (e.g. the "..." span
+    between the visible part and the rest). Reading drops them from the parser's own tree
     (keeping the text after them), so the rest is plain: containers without block elements,
     buttons or scripts (nearly every review) are read with one XPath call; the others go through
     the element walker, which knows block edges and spoiler buttons. Both give the same text for
     the same input.
     """
 
-    def __init__(self, furniture: str | None = None) -> None:
+    def __init__(self, furniture: Furniture | None = None) -> None:
         # normalize-space() collapses XML whitespace (space, tab, CR, LF) in C: the text then
         # needs no per-word work in Python. Other spaces (no-break...) are left as they are.
         self._normalized = etree.XPath("normalize-space(.)", smart_strings=False)
-        self._furniture = etree.XPath(furniture) if furniture else None
+        self._furniture = furniture
 
     def raw(self, element: etree._Element) -> str:
         """The container's raw text (with `BREAK`/`BLOCK_EDGE` marks) for `clean_text()`."""
         if self._furniture is not None:
-            furniture = self._furniture(element)
-            assert isinstance(furniture, list)
-            for piece in furniture:
-                if isinstance(piece, etree._Element):
-                    drop_element(piece)
+            for piece in list(self._furniture(element)):
+                drop_element(piece)
         # The walker is needed for exactly the elements it treats apart from inline ones.
         if next(element.iterdescendants(*_WALKER_TAGS), None) is not None:
             return raw_text(element)
