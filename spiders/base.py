@@ -108,7 +108,6 @@ class ReviewSpider(scrapy.Spider):
         self.feeds: dict[str, Feed] = {f.key: f for f in self.make_feeds(kwargs)}
         if not self.feeds:
             raise ValueError(f"nothing to crawl: {self.usage_hint()}")
-        self._hashes_missing_logged = False
         self.base_url = self.canonical_base
 
     # -- what a site spider provides ---------------------------------------------------------
@@ -258,20 +257,20 @@ class ReviewSpider(scrapy.Spider):
         return str(self.crawler.settings.get("HOARD_DB") or "archive.db")
 
     def all_archived_unchanged(self, reviews: Iterable[Review]) -> bool:
-        """True when every review is already in the archive with the same content hash."""
+        """True when every review is already in the archive with the same content hash (of the
+        review as the pipelines will store it: normalized first)."""
+        from archive.hashing import content_hash
+        from archive.queries import review_hashes
+        from pipelines.normalize import normalize_review
+
         reviews = list(reviews)
         if not reviews or not Path(self.db_path).is_file():
             return False
-        try:
-            from archive.hashing import content_hash
-            from archive.queries import review_hashes
-        except ImportError:
-            if not self._hashes_missing_logged:
-                logger.warning("The archive cannot say what it holds; walking every page")
-                self._hashes_missing_logged = True
-            return False
         known = review_hashes(self.db_path, self.site, [r.review_id for r in reviews])
-        return all(known.get(r.review_id) == content_hash(r) for r in reviews)
+        try:
+            return all(known.get(r.review_id) == content_hash(normalize_review(r)) for r in reviews)
+        except (AttributeError, TypeError, ValueError):
+            return False  # a malformed review: the pipelines reject it; keep paging
 
     def closed(self, reason: str) -> None:
         """After a full crawl that finished: mark what each fully walked title no longer shows."""
