@@ -72,9 +72,11 @@ class ScratchSite:
         feeds: dict[tuple[str, int], list[int]],
         faults: dict[tuple[str, int, int], list[Fault]] | None = None,
         without_blocks: bool = False,
+        edited: frozenset[int] = frozenset(),
     ) -> None:
         """Serve these feeds from now on: {(type, id): review ids newest first}, with faults
-        {(type, id, page): [...]}; `without_blocks` serves them as a redesigned site would."""
+        {(type, id, page): [...]}; `without_blocks` serves them as a redesigned site would;
+        the reviews in `edited` carry an edit."""
         routes: list[Route] = []
         for (subject_type, subject_id), ids in feeds.items():
             routes += write_feed(
@@ -84,6 +86,7 @@ class ScratchSite:
                 subject_type=subject_type,
                 subject_id=subject_id,
                 without_blocks=without_blocks,
+                edited=edited,
             )
         for (subject_type, subject_id, page), page_faults in (faults or {}).items():
             path = f"/{subject_type}/{subject_id}/*/reviews"

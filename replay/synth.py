@@ -37,21 +37,34 @@ class PageTemplate:
     block_ids: list[str]
     tail: str
 
-    def block(self, review_id: int) -> str:
-        """The saved block that stands for review `review_id`, renumbered to it."""
+    def block(self, review_id: int, edited: bool = False) -> str:
+        """The saved block that stands for review `review_id`, renumbered to it; `edited` puts
+        an author's note at the start of its text, as an edit on the site would change it."""
         n = review_id % len(self.blocks)
         old = re.escape(self.block_ids[n])
         # `reviews.php?id=N`, the report link's `&amp;id=N` and the reaction buttons' data-id.
         text = re.sub(rf"(?<=[?&;]id=){old}\b", str(review_id), self.blocks[n])
-        return re.sub(rf'data-id="{old}"', f'data-id="{review_id}"', text)
+        text = re.sub(rf'data-id="{old}"', f'data-id="{review_id}"', text)
+        if edited:
+            text = text.replace(
+                '<div class="text">', '<div class="text">Edit: rewatched it.<br />', 1
+            )
+        return text
 
-    def render(self, review_ids: list[int], next_url: str | None, *, blocks: bool = True) -> bytes:
+    def render(
+        self,
+        review_ids: list[int],
+        next_url: str | None,
+        *,
+        blocks: bool = True,
+        edited: frozenset[int] = frozenset(),
+    ) -> bytes:
         """A page holding `review_ids` (in order) that links to `next_url` (None: last page).
 
         `blocks=False` renders the same page with its review blocks' class renamed, which is what
         a site redesign looks like to a parser: a page that no longer carries review blocks.
         """
-        body = "".join(self.block(i) for i in review_ids)
+        body = "".join(self.block(i, i in edited) for i in review_ids)
         if not blocks:
             body = body.replace('class="review-element', 'class="review-card')
         page = self.head + body + self.tail
@@ -92,6 +105,7 @@ def write_feed(
     subject_id: int | str = 1,
     per_page: int = PER_PAGE,
     without_blocks: bool = False,
+    edited: frozenset[int] = frozenset(),
 ) -> list[Route]:
     """Write the pages of one title's reviews tab holding `review_ids` (newest first).
 
@@ -104,7 +118,8 @@ def write_feed(
     for n, chunk in enumerate(chunks, start=1):
         next_url = title_reviews_url(subject_type, subject_id, n + 1) if n < len(chunks) else None
         name = f"{subject_type}-{subject_id}-p{n}.html"
-        (directory / name).write_bytes(template.render(chunk, next_url, blocks=not without_blocks))
+        page = template.render(chunk, next_url, blocks=not without_blocks, edited=edited)
+        (directory / name).write_bytes(page)
         routes.append(
             Route(path=f"/{subject_type}/{subject_id}/*/reviews", file=name, query={"p": str(n)})
         )

@@ -86,6 +86,21 @@ def test_update_archives_new_reviews_with_at_most_one_extra_page(site: ScratchSi
     assert "7 new" in update.stdout
 
 
+def test_update_keeps_paging_past_an_edited_review_and_keeps_both_versions(site, tmp_path):
+    db = tmp_path / "archive.db"
+    site.publish({TITLE: FIFTY})
+    assert run_crawl(db, site.url, ["--anime", "1"]).returncode == 0
+    site.take_log()
+    site.publish({TITLE: FIFTY}, edited=frozenset({5040}))  # on page 1; no new ids anywhere
+    update = run_crawl(db, site.url, ["--anime", "1"])
+    assert update.returncode == 0, update.stderr
+    # Page 1 is not all unchanged, so page 2 is read too; page 2 is, so paging stops there.
+    assert len(review_page_requests(site.take_log())) == 2
+    assert "0 new, 1 updated, 39 unchanged" in update.stdout
+    edited = "SELECT version_count, substr(text, 1, 19) FROM reviews WHERE review_id = '5040'"
+    assert rows(db, edited) == [(2, "Edit: rewatched it.")]
+
+
 def test_retry_after_on_429_and_503_loses_nothing_and_waits(site: ScratchSite, tmp_path):
     db = tmp_path / "archive.db"
     site.publish(
