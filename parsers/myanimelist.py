@@ -151,9 +151,6 @@ _HREF = re.compile(rb"""\shref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _OG_TITLE = re.compile(rb'<meta\s+property="og:title"\s+content="([^"]*)"')
 _MOBILE_BODY = re.compile(rb'<body[^>]*\sclass="(?:[^"]*\s)?sp(?:\s[^"]*)?"')
 _BAD_BYTES = [etree.ErrorTypes.ERR_INVALID_ENCODING, etree.ErrorTypes.ERR_INVALID_CHAR]
-_X_MOBILE_BOX = _elements(
-    "//div[contains(@class, 'review-element')]/a[contains(@class, 'review-box')]"
-)
 
 # Old layout, from the text container: "Overall", "10", "Story", "9", ... in table order.
 _X_SCORE_CELLS = _strings("div[starts-with(@id, 'score')]//td//text()")
@@ -211,14 +208,14 @@ def _parse_utf8(data: bytes, url: str, unverified: bytes | None) -> ParsedPage:
     if body_at >= 0 and _MOBILE_BODY.match(data, body_at):
         raise PageError(MOBILE_REASON, url)
     kind = _page_kind(url)
-    if b"review-element" not in data and b"textReadability" not in data:
-        # Neither layout's blocks can be here (both selections need these class names): the
-        # page is read by its text alone, without building a tree.
-        return _empty_page(data, kind, url)
     # Only the part with the review blocks is built into a tree: the page head, menus and title
     # details before it (a third of the bytes) and the sections after it hold nothing a review
     # needs.
-    start, end = _blocks_span(data)
+    span = _blocks_span(data)
+    if span is None:
+        # No block tag of either layout: the page is read by its text alone, without a tree.
+        return _empty_page(data, kind, url)
+    start, end = span
     # One parser per call: lxml parsers must not be shared between threads, and its error log
     # tells whether the bytes really were UTF-8. The encoding is forced, so a wrong
     # `<meta charset>` cannot make lxml decode the page a second way.
@@ -231,11 +228,13 @@ def _parse_utf8(data: bytes, url: str, unverified: bytes | None) -> ParsedPage:
         return _parse_utf8(decode_html(unverified, url).encode("utf-8"), url, None)
     if root is None:
         raise PageError("not an HTML page (no elements in it): check the file", url)
-    if b"review-box" in data and _X_MOBILE_BOX(root):
-        raise PageError(MOBILE_REASON, url)
     new_blocks = [b for b in _X_NEW_BLOCKS(root) if "review-element" in _classes(b)]
+    if new_blocks and any(
+        "review-box" in (a.get("class") or "") for a in new_blocks[0].iterchildren("a")
+    ):
+        raise PageError(MOBILE_REASON, url)  # a phone's blocks are one link each
     old_blocks: list[etree._Element] = []
-    if not new_blocks and b"textReadability" in data:
+    if not new_blocks and data.find(b"textReadability", start, end) >= 0:
         old_blocks = [b for b in _X_OLD_BLOCKS(root) if "borderDark" in _classes(b)]
         if not old_blocks:
             raise PageError(
@@ -260,9 +259,10 @@ def _parse_utf8(data: bytes, url: str, unverified: bytes | None) -> ParsedPage:
     return ParsedPage(reviews=reviews, next_url=next_url, block_count=len(blocks), kind=kind)
 
 
-def _blocks_span(data: bytes) -> tuple[int, int]:
+def _blocks_span(data: bytes) -> tuple[int, int] | None:
     """Where the review blocks are in the page bytes: from the first block's opening tag to the
-    next section heading (`<h2`) after the last block opens, else to the end. Review text cannot
+    next section heading (`<h2`) after the last block opens, else to the end; None when no block
+    tag of either layout is there. Review text cannot
     hold a raw `<h2` (MAL escapes what authors type), and a block cut by a heading in its own
     furniture would miss its rating and fail loudly, never quietly."""
     for marker in (b"review-element", b"borderDark"):
@@ -272,7 +272,8 @@ def _blocks_span(data: bytes) -> tuple[int, int]:
         last = _block_tag_at(data, marker, data.rfind(marker), forward=False)
         heading = data.find(b"<h2", max(first, last))
         return first, heading if heading >= 0 else len(data)
-    return 0, len(data)
+    # The old layout's text class alone (blocks around it of an unknown kind): the whole page.
+    return (0, len(data)) if b"textReadability" in data else None
 
 
 def _block_tag_at(data: bytes, marker: bytes, at: int, forward: bool) -> int:
