@@ -641,6 +641,7 @@ class _OldBlock(_Block):
     def __init__(self, element: etree._Element, url: str, page_subject: Subject | None) -> None:
         self.links: list[etree._Element] = []
         self.leaf_divs: list[etree._Element] = []
+        self.is_preliminary = False
         pieces: list[str] = [element.text or ""]
         text_el: etree._Element | None = None
         for child in element:
@@ -653,6 +654,9 @@ class _OldBlock(_Block):
                         self.links.append(node)
                     elif len(node) == 0:
                         self.leaf_divs.append(node)
+                    elif _text_of(node) == "Preliminary":
+                        # its own line with a tag icon; a word in a user name is not the marker
+                        self.is_preliminary = True
             pieces.append(child.tail or "")
         if text_el is None:
             raise PageError("old layout: a review block has no text container", url)
@@ -675,7 +679,7 @@ class _OldBlock(_Block):
         return found
 
     def _layout_fields(self) -> dict[str, Any]:
-        is_preliminary = "Preliminary" in self.header_text
+        is_preliminary = self.is_preliminary
         return {
             "recommendation": None,
             "tags": ["preliminary"] if is_preliminary else [],

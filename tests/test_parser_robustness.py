@@ -253,3 +253,16 @@ def test_block_without_review_id_fails_the_page(mal_fixtures: Path) -> None:
     with pytest.raises(PageError) as caught:
         myanimelist.parse(anonymous, TAB_URL)
     assert caught.value.reason.startswith("current layout: a review block has no review id")
+
+
+def test_old_preliminary_marker_is_not_a_word_in_a_name(mal_fixtures: Path) -> None:
+    """Review 7406 is not preliminary; an author renamed "Preliminary" does not make it one."""
+    body = page(mal_fixtures, "anime-1-reviews-2018-12-old.html")
+    renamed = body.replace(
+        b'<a href="https://myanimelist.net/profile/TheLlama">TheLlama</a>',
+        b'<a href="https://myanimelist.net/profile/Preliminary">Preliminary</a>',
+        1,
+    )
+    first = myanimelist.parse(renamed, TAB_URL).reviews[0]
+    assert (first.review_id, first.author.name) == ("7406", "Preliminary")
+    assert (first.is_preliminary, first.tags) == (False, [])
