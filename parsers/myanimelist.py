@@ -654,8 +654,12 @@ class _OldBlock(_Block):
                         self.links.append(node)
                     elif len(node) == 0:
                         self.leaf_divs.append(node)
-                    elif _text_of(node) == "Preliminary":
-                        # its own line with a tag icon; a word in a user name is not the marker
+                    elif (
+                        len(node) == 1
+                        and node[0].tag == "i"
+                        and (node[0].tail or "").strip() == "Preliminary"
+                    ):
+                        # its own line after a tag icon; a word in a user name is not the marker
                         self.is_preliminary = True
             pieces.append(child.tail or "")
         if text_el is None:
