@@ -157,7 +157,7 @@ def _without(body: bytes, start_marker: bytes, end_marker: bytes) -> bytes:
             "review blocks are nested in one another",
         ),
     ],
-    ids=["rating", "text", "review-id"],
+    ids=["rating", "text", "unclosed-block"],
 )
 def test_block_missing_a_part_fails_the_page(
     mal_fixtures: Path, cut_from: bytes, cut_to: bytes, reason: str
