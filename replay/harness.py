@@ -17,7 +17,7 @@ from typing import Any
 
 from replay.manifest import Fault, Route
 from replay.server import ReplaySite
-from replay.synth import PageTemplate, load_template, write_feed, write_site
+from replay.synth import PageTemplate, load_template, write_feed, write_listing, write_site
 
 FAST_SETTINGS: dict[str, str] = {
     "DOWNLOAD_DELAY": "0",
@@ -73,10 +73,12 @@ class ScratchSite:
         faults: dict[tuple[str, int, int], list[Fault]] | None = None,
         without_blocks: bool = False,
         edited: frozenset[int] = frozenset(),
+        listings: dict[str, list[int]] | None = None,
     ) -> None:
         """Serve these feeds from now on: {(type, id): review ids newest first}, with faults
         {(type, id, page): [...]}; `without_blocks` serves them as a redesigned site would;
-        the reviews in `edited` carry an edit."""
+        the reviews in `edited` carry an edit; `listings` are site-wide lists of new reviews,
+        {"anime": ids newest first}."""
         routes: list[Route] = []
         for (subject_type, subject_id), ids in feeds.items():
             routes += write_feed(
@@ -87,6 +89,10 @@ class ScratchSite:
                 subject_id=subject_id,
                 without_blocks=without_blocks,
                 edited=edited,
+            )
+        for kind, ids in (listings or {}).items():
+            routes += write_listing(
+                self.directory, self.template, ids, kind=kind, without_blocks=without_blocks
             )
         for (subject_type, subject_id, page), page_faults in (faults or {}).items():
             path = f"/{subject_type}/{subject_id}/*/reviews"
@@ -120,5 +126,5 @@ class ScratchSite:
 
 
 def review_page_requests(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The requests of a log that asked for a reviews page (not robots.txt)."""
-    return [e for e in log if e["path"].endswith("/reviews")]
+    """The requests of a log that asked for a page of reviews (not robots.txt)."""
+    return [e for e in log if e["path"].endswith(("/reviews", "/reviews.php"))]

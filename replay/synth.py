@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,12 @@ REVIEW_ID = re.compile(r"reviews\.php\?id=(\d+)")
 MORE_LINK = re.compile(r'(<a\s+href=")[^"]*("[^>]*>\s*More Reviews\s*</a>)')
 MORE_ANCHOR = re.compile(r"<a\b[^>]*>\s*More Reviews\s*</a>")
 PER_PAGE = 20
+CANONICAL = "https://myanimelist.net"
+TITLE_BLOCK = (
+    '<div class="titleblock mb4"><a href="https://myanimelist.net/anime/1/Cowboy_Bebop" '
+    'class="title ga-click">Cowboy Bebop</a></div>'
+)
+"""What a listing's review block says about its title (the saved page's own title, Cowboy Bebop)."""
 
 
 @dataclass(slots=True)
@@ -58,13 +65,17 @@ class PageTemplate:
         *,
         blocks: bool = True,
         edited: frozenset[int] = frozenset(),
+        titled: bool = False,
     ) -> bytes:
         """A page holding `review_ids` (in order) that links to `next_url` (None: last page).
 
         `blocks=False` renders the same page with its review blocks' class renamed, which is what
         a site redesign looks like to a parser: a page that no longer carries review blocks.
+        `titled` gives each block the reviewed title's link, as listings and profiles show it.
         """
         body = "".join(self.block(i, i in edited) for i in review_ids)
+        if titled:
+            body = body.replace('<div class="text">', TITLE_BLOCK + '<div class="text">')
         if not blocks:
             body = body.replace('class="review-element', 'class="review-card')
         page = self.head + body + self.tail
@@ -112,17 +123,64 @@ def write_feed(
     Returns the manifest routes serving them at `/{type}/{id}/*/reviews?p=N`. An empty
     `review_ids` makes one page with no reviews.
     """
+    return _write_pages(
+        directory,
+        template,
+        review_ids,
+        name=f"{subject_type}-{subject_id}",
+        route=Route(path=f"/{subject_type}/{subject_id}/*/reviews", file=""),
+        page_url=lambda n: title_reviews_url(subject_type, subject_id, n),
+        per_page=per_page,
+        blocks=not without_blocks,
+        edited=edited,
+    )
+
+
+def write_listing(
+    directory: Path,
+    template: PageTemplate,
+    review_ids: list[int],
+    *,
+    kind: str = "anime",
+    per_page: int = PER_PAGE,
+    without_blocks: bool = False,
+) -> list[Route]:
+    """Write the pages of the site-wide listing of new reviews (`/reviews.php?t=KIND&p=N`),
+    each block naming its title in `div.titleblock` as the real listing does."""
+    return _write_pages(
+        directory,
+        template,
+        review_ids,
+        name=f"recent-{kind}",
+        route=Route(path="/reviews.php", file="", query={"t": kind}),
+        page_url=lambda n: f"{CANONICAL}/reviews.php?t={kind}&p={n}",
+        per_page=per_page,
+        blocks=not without_blocks,
+        titled=True,
+    )
+
+
+def _write_pages(
+    directory: Path,
+    template: PageTemplate,
+    review_ids: list[int],
+    *,
+    name: str,
+    route: Route,
+    page_url: Callable[[int], str],
+    per_page: int,
+    blocks: bool,
+    edited: frozenset[int] = frozenset(),
+    titled: bool = False,
+) -> list[Route]:
     directory.mkdir(parents=True, exist_ok=True)
     chunks = [review_ids[i : i + per_page] for i in range(0, len(review_ids), per_page)] or [[]]
     routes = []
     for n, chunk in enumerate(chunks, start=1):
-        next_url = title_reviews_url(subject_type, subject_id, n + 1) if n < len(chunks) else None
-        name = f"{subject_type}-{subject_id}-p{n}.html"
-        page = template.render(chunk, next_url, blocks=not without_blocks, edited=edited)
-        (directory / name).write_bytes(page)
-        routes.append(
-            Route(path=f"/{subject_type}/{subject_id}/*/reviews", file=name, query={"p": str(n)})
-        )
+        next_url = page_url(n + 1) if n < len(chunks) else None
+        page = template.render(chunk, next_url, blocks=blocks, edited=edited, titled=titled)
+        (directory / f"{name}-p{n}.html").write_bytes(page)
+        routes.append(Route(route.path, f"{name}-p{n}.html", query={**route.query, "p": str(n)}))
     return routes
 
 

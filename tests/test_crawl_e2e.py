@@ -228,3 +228,34 @@ def test_a_page_that_keeps_failing_makes_exit_1_and_keeps_the_rest(site, tmp_pat
     assert archived_ids(db) == {str(i) for i in FIFTY[:20]}
     assert rows(db, "SELECT review_id FROM reviews WHERE gone_at IS NOT NULL") == []
     assert rows(db, "SELECT outcome FROM crawls") == [("partial",)]
+
+
+def test_recent_listing_is_walked_then_updated_with_one_request(site, tmp_path):
+    db = tmp_path / "archive.db"
+    listing = list(range(9030, 9000, -1))  # two pages: 20 + 10
+    site.publish({}, listings={"anime": listing})
+    first = run_crawl(db, site.url, ["--recent", "anime"])
+    assert first.returncode == 0, first.stderr
+    pages = review_page_requests(site.take_log())
+    assert [(p["path"], p["query"]) for p in pages] == [
+        ("/reviews.php", "t=anime"),
+        ("/reviews.php", "t=anime&p=2"),
+    ]
+    assert archived_ids(db) == {str(i) for i in listing}
+    subjects = rows(db, "SELECT DISTINCT subject_type, subject_id, subject_title FROM reviews")
+    assert subjects == [("anime", "1", "Cowboy Bebop")]  # from each block's title link
+    site.publish({}, listings={"anime": [9032, 9031, *listing]})
+    update = run_crawl(db, site.url, ["--recent", "anime"])
+    assert update.returncode == 0, update.stderr
+    assert len(review_page_requests(site.take_log())) == 2  # page 1 had 2 new, page 2 is known
+    assert {"9031", "9032"} <= archived_ids(db)
+
+
+def test_an_empty_site_wide_listing_is_a_layout_change(site, tmp_path):
+    db = tmp_path / "archive.db"
+    # One page, no "More Reviews" link: only knowing a listing is never empty can tell.
+    site.publish({}, listings={"anime": list(range(9010, 9000, -1))}, without_blocks=True)
+    result = run_crawl(db, site.url, ["--recent", "anime"])
+    assert result.returncode == 3
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("hoard: crawl stopped (layout_changed): recent:anime page 1")
