@@ -64,7 +64,8 @@ class Review:
     """
 
     site: str
-    """Lowercase, stable site key: "myanimelist", "letterboxd", "goodreads", "trustpilot", "steam"."""
+    """Lowercase, stable site key: "myanimelist", "letterboxd", "goodreads", "trustpilot",
+    "steam"."""
     review_id: str
     """The site's own id for the review (MAL: the N of `reviews.php?id=N`), as a string."""
     url: str
@@ -81,7 +82,7 @@ class Review:
     rating: float | int | None = None
     """The reviewer's own score as shown (MAL: 1-10), or None when the review has none."""
     rating_scale: float | int | None = None
-    """The best possible `rating` on this site (MAL: 10, Letterboxd: 5), or None without a rating."""
+    """The best possible `rating` on this site (MAL: 10, Letterboxd: 5); None without a rating."""
     recommendation: str | None = None
     """The reviewer's verdict where the site has one: "recommended", "mixed_feelings" or
     "not_recommended"; None otherwise."""
