@@ -17,7 +17,15 @@ from typing import Any
 
 from replay.manifest import Fault, Route
 from replay.server import ReplaySite
-from replay.synth import PageTemplate, load_template, write_feed, write_listing, write_site
+from replay.synth import (
+    FeedShape,
+    PageTemplate,
+    load_template,
+    site_listing,
+    title_tab,
+    write_feed,
+    write_site,
+)
 
 FAST_SETTINGS: dict[str, str] = {
     "DOWNLOAD_DELAY": "0",
@@ -81,19 +89,10 @@ class ScratchSite:
         {"anime": ids newest first}."""
         routes: list[Route] = []
         for (subject_type, subject_id), ids in feeds.items():
-            routes += write_feed(
-                self.directory,
-                self.template,
-                ids,
-                subject_type=subject_type,
-                subject_id=subject_id,
-                without_blocks=without_blocks,
-                edited=edited,
-            )
+            shape = title_tab(subject_type, subject_id)
+            routes += self._write(ids, shape, without_blocks, edited)
         for kind, ids in (listings or {}).items():
-            routes += write_listing(
-                self.directory, self.template, ids, kind=kind, without_blocks=without_blocks
-            )
+            routes += self._write(ids, site_listing(kind), without_blocks, edited)
         for (subject_type, subject_id, page), page_faults in (faults or {}).items():
             path = f"/{subject_type}/{subject_id}/*/reviews"
             route = next(r for r in routes if r.path == path and r.query == {"p": str(page)})
@@ -101,6 +100,18 @@ class ScratchSite:
         self.routes = routes
         write_site(self.directory, routes, self.robots_txt)
         self.reload()
+
+    def _write(
+        self, ids: list[int], shape: FeedShape, without_blocks: bool, edited: frozenset[int]
+    ) -> list[Route]:
+        return write_feed(
+            self.directory,
+            self.template,
+            ids,
+            shape,
+            without_blocks=without_blocks,
+            edited=edited,
+        )
 
     def serve_file(self, path: str, file: Path) -> None:
         """Also serve a saved page at `path` (e.g. a mobile page where a reviews tab should be)."""

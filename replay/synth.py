@@ -107,80 +107,64 @@ def load_template(saved_page: Path) -> PageTemplate:
     return PageTemplate(head=text[: starts[0]], blocks=blocks, block_ids=ids, tail=text[end:])
 
 
-def write_feed(
-    directory: Path,
-    template: PageTemplate,
-    review_ids: list[int],
-    *,
-    subject_type: str = "anime",
-    subject_id: int | str = 1,
-    per_page: int = PER_PAGE,
-    without_blocks: bool = False,
-    edited: frozenset[int] = frozenset(),
-) -> list[Route]:
-    """Write the pages of one title's reviews tab holding `review_ids` (newest first).
+@dataclass(slots=True, frozen=True)
+class FeedShape:
+    """Where the pages of a made-up feed are served and how each links to the next."""
 
-    Returns the manifest routes serving them at `/{type}/{id}/*/reviews?p=N`. An empty
-    `review_ids` makes one page with no reviews.
-    """
-    return _write_pages(
-        directory,
-        template,
-        review_ids,
+    name: str
+    """File name prefix of its pages."""
+    route: Route
+    """Path pattern and fixed query of its pages (`p` is added per page)."""
+    page_url: Callable[[int], str]
+    """The canonical URL of page N (what a "More Reviews" link says)."""
+    titled: bool = False
+    """Blocks name their title (`div.titleblock`), as on listings and profiles."""
+
+
+def title_tab(subject_type: str = "anime", subject_id: int | str = 1) -> FeedShape:
+    """A title's reviews tab, at `/{type}/{id}/*/reviews?p=N`."""
+    return FeedShape(
         name=f"{subject_type}-{subject_id}",
         route=Route(path=f"/{subject_type}/{subject_id}/*/reviews", file=""),
         page_url=lambda n: title_reviews_url(subject_type, subject_id, n),
-        per_page=per_page,
-        blocks=not without_blocks,
-        edited=edited,
     )
 
 
-def write_listing(
-    directory: Path,
-    template: PageTemplate,
-    review_ids: list[int],
-    *,
-    kind: str = "anime",
-    per_page: int = PER_PAGE,
-    without_blocks: bool = False,
-) -> list[Route]:
-    """Write the pages of the site-wide listing of new reviews (`/reviews.php?t=KIND&p=N`),
-    each block naming its title in `div.titleblock` as the real listing does."""
-    return _write_pages(
-        directory,
-        template,
-        review_ids,
+def site_listing(kind: str = "anime") -> FeedShape:
+    """The site-wide listing of new reviews, at `/reviews.php?t=KIND&p=N`."""
+    return FeedShape(
         name=f"recent-{kind}",
         route=Route(path="/reviews.php", file="", query={"t": kind}),
         page_url=lambda n: f"{CANONICAL}/reviews.php?t={kind}&p={n}",
-        per_page=per_page,
-        blocks=not without_blocks,
         titled=True,
     )
 
 
-def _write_pages(
+def write_feed(
     directory: Path,
     template: PageTemplate,
     review_ids: list[int],
+    shape: FeedShape | None = None,
     *,
-    name: str,
-    route: Route,
-    page_url: Callable[[int], str],
-    per_page: int,
-    blocks: bool,
+    per_page: int = PER_PAGE,
+    without_blocks: bool = False,
     edited: frozenset[int] = frozenset(),
-    titled: bool = False,
 ) -> list[Route]:
+    """Write the pages of one feed (default: anime 1's reviews tab) holding `review_ids`, newest
+    first, and return the manifest routes serving them. An empty `review_ids` makes one page
+    with no reviews."""
+    shape = shape or title_tab()
     directory.mkdir(parents=True, exist_ok=True)
     chunks = [review_ids[i : i + per_page] for i in range(0, len(review_ids), per_page)] or [[]]
     routes = []
     for n, chunk in enumerate(chunks, start=1):
-        next_url = page_url(n + 1) if n < len(chunks) else None
-        page = template.render(chunk, next_url, blocks=blocks, edited=edited, titled=titled)
-        (directory / f"{name}-p{n}.html").write_bytes(page)
-        routes.append(Route(route.path, f"{name}-p{n}.html", query={**route.query, "p": str(n)}))
+        next_url = shape.page_url(n + 1) if n < len(chunks) else None
+        page = template.render(
+            chunk, next_url, blocks=not without_blocks, edited=edited, titled=shape.titled
+        )
+        name = f"{shape.name}-p{n}.html"
+        (directory / name).write_bytes(page)
+        routes.append(Route(shape.route.path, name, query={**shape.route.query, "p": str(n)}))
     return routes
 
 
