@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,15 +11,8 @@ import pytest
 
 from archive.metadata import QUERIES
 from archive.store import Archive
+from tests.serving import hoard_serve
 from tests.test_archive import NEW, NEW_AT, OLD, OLD_AT, page_entries
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -33,34 +22,8 @@ def served(tmp_path_factory: pytest.TempPathFactory, mal_fixtures: Path) -> Iter
     with Archive(db) as archive:
         archive.write(page_entries(mal_fixtures, OLD, OLD_AT))
         archive.write(page_entries(mal_fixtures, NEW, NEW_AT))
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hoard", "serve", "--db", str(db), "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/-/versions.json", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                err = proc.stderr.read().decode() if proc.stderr else ""
-                pytest.fail(f"hoard serve did not start: {err}")
-            time.sleep(0.1)
-        yield f"{base}/archive"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with hoard_serve(db) as url:
+        yield url
 
 
 def get(url: str, **params: Any) -> Any:

@@ -5,8 +5,6 @@ locked"; the write-ahead log stays bounded during the run and is emptied at its 
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +15,7 @@ import httpx
 import pytest
 
 from replay.harness import ScratchSite
-from tests.test_datasette import free_port
+from tests.serving import hoard_serve
 from tests.test_update_support import run_hoard, start_hoard, write_config
 
 pytestmark = pytest.mark.slow
@@ -38,28 +36,8 @@ def site(tmp_path: Path, mal_fixtures: Path) -> Iterator[ScratchSite]:
 @contextmanager
 def datasette(tmp_path: Path) -> Iterator[str]:
     """`hoard serve` on the test's archive (which must exist); yields the database's URL."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hoard", "serve", "--db", "archive.db", "--port", str(port)],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/-/versions.json", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "hoard serve did not start"
-            time.sleep(0.1)
-        yield f"{base}/archive"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with hoard_serve(tmp_path / "archive.db") as url:
+        yield url
 
 
 def test_readers_see_consistent_counts_and_are_never_locked_out(
