@@ -10,6 +10,11 @@ from sqlite_utils import Database
 
 from archive.schema import apply_migrations
 
+PAGE_SIZE = 8192
+"""Page size of a new archive file (SQLite's default is 4096): most reviews' rows (~6 KB with
+their text) then fit one page instead of spilling into overflow pages, and FTS5 index pages are
+larger. An existing file keeps the page size it was made with."""
+
 BUSY_TIMEOUT_MS = 30_000
 """How long a connection waits for another writer before giving up (one writer at a time)."""
 
@@ -32,6 +37,8 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
     if not readonly:
+        if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode = WAL")
         # In WAL, NORMAL never corrupts the file (a crash loses at most the last commits).
         conn.execute("PRAGMA synchronous = NORMAL")

@@ -134,6 +134,7 @@ def test_new_archive_has_every_table_and_records_its_migrations(db: Path):
     assert every[:2] == ["0001_initial", "0002_edited_reviews_view"]
     assert applied == [("reviewhoard", name) for name in every]
     assert rows(db, "PRAGMA journal_mode") == [("wal",)]
+    assert rows(db, "PRAGMA page_size") == [(8192,)]
     conn = connect(db)
     assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
@@ -151,6 +152,12 @@ def test_an_older_archive_is_upgraded_when_opened(db: Path, mal_fixtures: Path):
     assert applied[1] == "0002_edited_reviews_view"
     assert rows(db, "SELECT count(*) FROM edited_reviews") == [(0,)]
     assert apply_migrations(Database(connect(db))) == []
+    # 0006: FTS5 write settings, kept in the index's config table.
+    assert rows(db, "SELECT k, v FROM reviews_fts_config WHERE k != 'version' ORDER BY k") == [
+        ("automerge", 16),
+        ("hashsize", 16 * 1024 * 1024),
+    ]
+    assert rows(db, "SELECT count(*) FROM reviews_fts WHERE reviews_fts MATCH 'bebop'")[0][0] > 0
 
 
 def test_an_archive_keeping_every_version_text_is_slimmed_on_upgrade(db: Path, mal_fixtures: Path):
