@@ -1,25 +1,47 @@
-"""`make demo`: the real crawl, offline. Saved MyAnimeList pages are served by a local replay site,
-the real spider crawls it into ./archive.db, and the archive's stats are printed.
+"""`make demo`: the real crawl, offline, and what the archive keeps across time.
+
+Saved MyAnimeList pages are served by a local replay site at the paths they came from, and the
+real spider crawls it with `hoard crawl` into ./archive.db, twice: first the site as it was in
+2017-2018 (old layout), then as it was later (2022 redesign, new reviews, edits, a renamed
+author). The archive keeps both versions of the edited reviews and the author's old name, and
+treats the layout change alone as no edit. Run again on an existing archive, the demo makes one
+update run, which fetches one page per title and finds nothing new.
 
 Run with `python -m hoard.demo [--db PATH]`; the saved pages are read from
-$REVIEW_FIXTURES/myanimelist (default ../shared/fixtures/myanimelist).
+$REVIEW_FIXTURES/myanimelist (default ../shared/fixtures/myanimelist) and never copied.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-from hoard.crawling import CrawlSpec, run_crawls
+from replay.manifest import MANIFEST_NAME
 from replay.server import ReplaySite
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO_FEEDS = {"anime": "1,32995,44511", "manga": "1"}
-"""Cowboy Bebop (new layout), Yuri on Ice (old layout), Chainsaw Man (no reviews yet), Monster."""
 DEMO_SETTINGS = {"DOWNLOAD_DELAY": "0.1", "AUTOTHROTTLE_ENABLED": "False"}
+"""Low delays, for a replay site on this machine only: a real crawl waits at least 2 s."""
+
+THEN: dict[str, str] = {
+    "/anime/1/*/reviews": "anime-1-reviews-2018-12-old.html",
+    "/anime/32995/*/reviews": "anime-32995-reviews-2017-old.html",
+    "/anime/44511/*/reviews": "anime-44511-reviews-2021-old-empty.html",
+}
+"""The site as it was: Cowboy Bebop (Dec 2018), Yuri!!! on Ice (2017), Chainsaw Man (no reviews)."""
+NOW: dict[str, str] = {
+    **THEN,
+    "/anime/1/*/reviews": "anime-1-reviews-2022-10.html",
+    "/manga/1/*/reviews": "manga-1-reviews-2026-01.html",
+}
+"""Later: Cowboy Bebop after the 2022 redesign (edits, a rename), and Monster (2026)."""
+THEN_FEEDS = ["--anime", "1,32995,44511"]
+NOW_FEEDS = [*THEN_FEEDS, "--manga", "1"]
 
 
 def fixtures_dir() -> Path:
@@ -28,23 +50,33 @@ def fixtures_dir() -> Path:
     return Path(root) / "myanimelist"
 
 
-def print_stats(db: str) -> None:
-    """`hoard stats` for the archive (or the archive's own counts if that command is missing)."""
-    shown = subprocess.run(
-        [sys.executable, "-m", "hoard", "stats", "--db", db], check=False, capture_output=True
-    )
-    if shown.returncode == 0:
-        sys.stdout.write(shown.stdout.decode("utf-8", "replace"))
-        return
-    from archive.queries import stats
-    from archive.store import read_connection
+def serve_state(site_dir: Path, pages: Path, routes: dict[str, str]) -> None:
+    """Point the replay site's manifest at one state of the site (it reloads on change)."""
+    manifest = {
+        "routes": [
+            # Only first pages were saved: their "More Reviews" links go (last_page).
+            {"path": path, "file": str(pages / name), "query": {"p": "1"}, "last_page": True}
+            for path, name in routes.items()
+        ]
+    }
+    (site_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
-    conn = read_connection(db)
-    try:
-        for key, value in stats(conn).items():
-            print(f"  {key}: {value}")
-    finally:
-        conn.close()
+
+def crawl(db: str, base_url: str, feeds: list[str]) -> int:
+    """`hoard crawl mal FEEDS` against the replay site, as a user would type it; its exit status."""
+    cmd = [sys.executable, "-m", "hoard", "crawl", "mal", *feeds, "--db", db]
+    cmd += ["--base-url", base_url]
+    for name, value in DEMO_SETTINGS.items():
+        cmd += ["-s", f"{name}={value}"]
+    shown = " ".join(["hoard", *cmd[3:]])
+    print(f"\n$ {shown}", flush=True)
+    return subprocess.run(cmd, check=False).returncode
+
+
+def hoard(*args: str) -> int:
+    """Run another `hoard` command, its output straight to ours."""
+    print(f"\n$ hoard {' '.join(args)}", flush=True)
+    return subprocess.run([sys.executable, "-m", "hoard", *args], check=False).returncode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,30 +87,41 @@ def main(argv: list[str] | None = None) -> int:
     if not pages.is_dir():
         print(f"demo: saved pages not found at {pages}; set $REVIEW_FIXTURES", file=sys.stderr)
         return 2
-    with ReplaySite(pages) as site:
-        print(f"Replay site of {pages} at {site.url} (the real site is never contacted).")
-        print(
-            f"Crawling anime {DEMO_FEEDS['anime']} and manga {DEMO_FEEDS['manga']} with the real "
-            f"spider into {db}; delays are set low (DOWNLOAD_DELAY="
-            f"{DEMO_SETTINGS['DOWNLOAD_DELAY']} s) because the site is local - a real crawl "
-            "waits at least 2 s between requests.",
-            flush=True,
-        )
-        specs = [CrawlSpec("mal", {**DEMO_FEEDS, "mode": "update"})]
-        overrides = {**DEMO_SETTINGS, "MAL_BASE_URL": site.url}
-        result = run_crawls(db, specs, overrides, "python -m hoard.demo")
-    print(result.summary_line())
-    reason = result.reason_line()
-    if reason:
-        print(f"demo: {reason}", file=sys.stderr)
-    print(f"\nhoard stats --db {db}:")
-    print_stats(db)
+    fresh = not Path(db).exists()
+    statuses: list[int] = []
+    with tempfile.TemporaryDirectory(prefix="hoard-demo-") as tmp:
+        site_dir = Path(tmp)
+        serve_state(site_dir, pages, THEN if fresh else NOW)
+        with ReplaySite(site_dir) as site:
+            print(
+                f"Replay site of the saved MyAnimeList pages in {pages} at {site.url}; the real "
+                "site is never contacted. Delays are set low (DOWNLOAD_DELAY="
+                f"{DEMO_SETTINGS['DOWNLOAD_DELAY']} s) because the site is local: a real crawl "
+                "waits at least 2 s between requests.",
+                flush=True,
+            )
+            if fresh:
+                print(
+                    "\n1. The site as it was in 2017-2018 (old layout: sub-scores, helpful votes)."
+                )
+                statuses.append(crawl(db, site.url, THEN_FEEDS))
+                serve_state(site_dir, pages, NOW)
+                print(
+                    "\n2. The site later: the 2022 redesign (reactions, tags), new reviews, two "
+                    "edited reviews and a renamed author on Cowboy Bebop, and a manga."
+                )
+            else:
+                print(f"\n{db} exists: one update run, which should find nothing new.")
+            statuses.append(crawl(db, site.url, NOW_FEEDS))
+    hoard("stats", "--db", db)
     print(
-        f"\nOpen the archive in Datasette: .venv/bin/hoard serve --db {db}\n"
-        f"(or: .venv/bin/datasette {db}). Run `make demo` again: an update run fetches one page "
-        "per title and finds nothing new."
+        "\nThe layout change alone made no new versions; the two edited reviews have two each "
+        "(`edited reviews` above), and the renamed author keeps the old name.\n"
+        f"Browse it in Datasette: .venv/bin/hoard serve --db {db}  (then open the canned query "
+        "'edited reviews with their versions')\n"
+        f"Run `make demo` again: with {db} in place it makes one update run, one page per title."
     )
-    return result.exit_status()
+    return max(statuses)
 
 
 if __name__ == "__main__":

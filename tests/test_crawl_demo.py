@@ -1,4 +1,5 @@
-"""`make demo` end to end: replay site over the saved pages, real spider, ./archive.db, stats."""
+"""`make demo` end to end: replay site over the saved pages, real `hoard crawl` twice (the site as
+it was, then later), ./archive.db keeping the edits and the rename, then one update run."""
 
 from __future__ import annotations
 
@@ -12,32 +13,48 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def test_demo_crawls_the_saved_pages_into_archive_db_twice(tmp_path: Path, mal_fixtures: Path):
-    def demo() -> subprocess.CompletedProcess[str]:
-        cmd = [sys.executable, "-m", "hoard.demo"]
-        return subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+def demo(cwd: Path) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "hoard.demo"]
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=180)
 
-    first = demo()
-    assert first.returncode == 0, first.stderr
-    lines = first.stdout.splitlines()
-    assert lines[0].startswith("Replay site of ") and "never contacted" in lines[0]
-    assert "delays are set low" in lines[1]
-    assert any(
-        ln.startswith("crawl 1: 4 feed(s), 4 page(s), 60 review(s) (60 new, 0 updated")
-        for ln in lines
-    )
-    assert "Open the archive in Datasette: .venv/bin/hoard serve --db archive.db" in first.stdout
-    conn = sqlite3.connect(tmp_path / "archive.db")
+
+def query(db: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(db)
     try:
-        per_subject = conn.execute(
-            "SELECT subject_type, subject_id, count(*) FROM reviews GROUP BY 1, 2 ORDER BY 1, 2"
-        ).fetchall()
+        return conn.execute(sql).fetchall()
     finally:
         conn.close()
-    assert per_subject == [("anime", "1", 20), ("anime", "32995", 20), ("manga", "1", 20)]
 
-    again = demo()
+
+def test_demo_archives_two_states_of_the_site_then_updates(tmp_path: Path, mal_fixtures: Path):
+    first = demo(tmp_path)
+    assert first.returncode == 0, first.stderr
+    out = first.stdout
+    assert out.startswith("Replay site of the saved MyAnimeList pages") and "never contacted" in out
+    assert "crawl 1: 3 feed(s), 3 page(s), 40 review(s) (40 new, 0 updated, 0 unchanged)" in out
+    assert "crawl 2: 4 feed(s), 4 page(s), 60 review(s) (24 new, 3 updated, 33 unchanged)" in out
+    assert "Browse it in Datasette: .venv/bin/hoard serve --db archive.db" in out
+    assert "edited reviews            2" in out
+
+    db = tmp_path / "archive.db"
+    assert query(
+        db, "SELECT subject_type, subject_id, count(*) FROM reviews GROUP BY 1, 2 ORDER BY 1, 2"
+    ) == [("anime", "1", 24), ("anime", "32995", 20), ("manga", "1", 20)]
+    versions = query(
+        db, "SELECT review_id, count(*) FROM review_versions GROUP BY 1 HAVING count(*) > 1"
+    )
+    assert sorted(versions) == [("144725", 2), ("293082", 2)]
+    assert query(db, "SELECT author_name FROM reviews WHERE review_id = '25239'") == [
+        ("kekekeKaj",)
+    ]
+    assert query(db, "SELECT former_names FROM authors WHERE name = 'kekekeKaj'") == [
+        ('["kajia"]',)
+    ]
+
+    again = demo(tmp_path)
     assert again.returncode == 0, again.stderr
-    assert "crawl 2: 4 feed(s), 4 page(s), 60 review(s) (0 new, 0 updated, 60 unchanged)" in (
-        again.stdout
+    assert "archive.db exists: one update run" in again.stdout
+    assert (
+        "crawl 3: 4 feed(s), 4 page(s), 60 review(s) (0 new, 0 updated, 60 unchanged), "
+        "5 request(s), 0 failed" in again.stdout
     )
