@@ -37,9 +37,8 @@ def body_sha256(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def observation_hash(review: Review) -> str:
-    """sha256 (hex) of everything the page said about the review (every contract field and the
-    extras): equal means "seen again exactly as before", the store's shortcut for unchanged."""
+def _observation_fields(review: Review) -> bytes:
+    """Every field the page gave besides the text, as the observation hash takes them."""
     progress = review.progress
     fields = (
         review.site,
@@ -64,7 +63,21 @@ def observation_hash(review: Review) -> str:
         None if review.sub_scores is None else sorted(review.sub_scores.items()),
         sorted((k, repr(v)) for k, v in review.extra.items()),
     )
-    digest = hashlib.sha256(review.text.encode("utf-8"))
-    digest.update(b"\x00")
-    digest.update(repr(fields).encode("utf-8"))
-    return digest.hexdigest()
+    return repr(fields).encode("utf-8")
+
+
+def observation_hash(review: Review) -> str:
+    """sha256 (hex) of everything the page said about the review (every contract field and the
+    extras): equal means "seen again exactly as before", the store's shortcut for unchanged."""
+    return review_digests(review)[1]
+
+
+def review_digests(review: Review) -> tuple[str, str]:
+    """(`content_hash`, `observation_hash`) of the review, its text encoded and hashed once:
+    both digests start with the text, so one sha256 state of it is copied for each."""
+    text = hashlib.sha256(review.text.encode("utf-8"))
+    text.update(b"\x00")
+    content = text.copy()
+    content.update(rating_key(review.rating).encode("ascii"))
+    text.update(_observation_fields(review))
+    return content.hexdigest(), text.hexdigest()

@@ -30,7 +30,7 @@ from typing import Any, Literal
 import zstandard
 
 from archive.connection import connect, open_database, utc_now
-from archive.hashing import body_sha256, content_hash, observation_hash
+from archive.hashing import body_sha256, review_digests
 from items import RawPage, Review
 
 Outcome = Literal["new", "updated", "unchanged"]
@@ -186,8 +186,11 @@ def _number(value: float | int | None) -> float | int | None:
     return int(value) if float(value).is_integer() else float(value)
 
 
-def _observed_row(review: Review, author_id: int, old: tuple[Any, ...] | None) -> list[Any]:
-    """The `reviews` columns for this observation, keeping known values it does not carry."""
+def _observed_row(
+    review: Review, author_id: int, old: tuple[Any, ...] | None, digests: tuple[str, str]
+) -> list[Any]:
+    """The `reviews` columns for this observation, keeping known values it does not carry;
+    `digests` are its (content hash, observation hash)."""
     progress = review.progress
     row: list[Any] = [
         review.url,
@@ -211,8 +214,7 @@ def _observed_row(review: Review, author_id: int, old: tuple[Any, ...] | None) -
         _dumps(review.sub_scores),
         None,
         review.text,
-        content_hash(review),
-        observation_hash(review),
+        *digests,
     ]
     extra = dict(review.extra)
     if old is not None:
@@ -411,13 +413,14 @@ class Archive:
                     pid, seen = pages.get(source, page) if isinstance(source, str) else page
                     key = (entry.site, entry.review_id)
                     state = known.get(key)
+                    digests = review_digests(entry)
                     outcome: Outcome
                     if (
                         state is not None
                         and key not in touched
                         and state[2] is None
                         and seen >= state[1]
-                        and state[0] == observation_hash(entry)
+                        and state[0] == digests[1]
                     ):
                         # Seen again exactly as before: only the seen times move (batched).
                         outcome, author_id = "unchanged", state[4]
@@ -426,7 +429,7 @@ class Archive:
                     else:
                         touched.add(key)
                         outcome, author_id = self._store_review(
-                            entry, pid, crawl_id, seen, reread=reread
+                            entry, digests, pid, crawl_id, seen, reread=reread
                         )
                     subject = (entry.site, entry.subject.type, entry.subject.id)
                     subjects_seen[subject] = max(seen, subjects_seen.get(subject, seen))
@@ -629,6 +632,7 @@ class Archive:
     def _store_review(
         self,
         review: Review,
+        digests: tuple[str, str],
         page_id: int | None,
         crawl_id: int | None,
         seen: str,
@@ -640,7 +644,7 @@ class Archive:
         current = self.conn.execute(_SELECT_CURRENT, (site, rid)).fetchone()
         if current is None:
             author_id = self._author_id(site, review.author.name, review.author.url, seen)
-            row = _observed_row(review, author_id, None)
+            row = _observed_row(review, author_id, None, digests)
             cur = self.conn.execute(_INSERT_REVIEW, (site, rid, *row, 1, seen, seen, page_id))
             rowid = cur.lastrowid
             self.conn.execute(_FTS_INSERT, (rowid, review.text, row[3], review.author.name))
@@ -651,17 +655,17 @@ class Archive:
         rowid, version_count, gone_at, last_seen = current[:4]
         old: tuple[Any, ...] = current[4:]
         old_author_id, old_name = int(old[_IDX["author_id"]]), old[_IDX["author_name"]]
-        new_hash = content_hash(review)
+        new_hash = digests[0]
         if seen < last_seen:
             return self._store_older(
-                review, rowid, old_author_id, new_hash, page_id, crawl_id, seen, reread
+                review, rowid, old_author_id, digests, page_id, crawl_id, seen, reread
             )
         renamed = review.author.name != old_name
         if renamed:
             author_id = self._rename_author(review, old_author_id, old_name, seen)
         else:
             author_id = self._author_id(site, review.author.name, review.author.url, seen)
-        row = _observed_row(review, author_id, old)
+        row = _observed_row(review, author_id, old, digests)
         old_hash = old[_IDX["content_hash"]]
         edited = new_hash != old_hash
         if edited:
@@ -709,7 +713,7 @@ class Archive:
         review: Review,
         rowid: int,
         author_id: int,
-        new_hash: str,
+        digests: tuple[str, str],
         page_id: int | None,
         crawl_id: int | None,
         seen: str,
@@ -728,11 +732,12 @@ class Archive:
             "UPDATE reviews SET first_seen_at = min(first_seen_at, ?) WHERE rowid = ?",
             (seen, rowid),
         )
+        new_hash = digests[0]
         if self._saw_version(review, new_hash, seen):
             return "unchanged", author_id
         if reread and self._correct_version(review, new_hash, page_id, current=False):
             return "updated", author_id
-        row = _observed_row(review, author_id, None)
+        row = _observed_row(review, author_id, None, digests)
         self._add_version(review, row, page_id, crawl_id, seen, known=False)
         self.conn.execute(
             "UPDATE reviews SET version_count = version_count + 1 WHERE rowid = ?", (rowid,)
