@@ -1,5 +1,6 @@
 """Archive benchmark: storing 200,000 distinct reviews with versioning and FTS kept current,
-beside a bare `executemany` of the same rows into a plain table, measured in the same run.
+beside a bare `executemany` of the same rows (every column `reviews` holds from the record) into
+a plain table, measured in the same run, before and after the store (the faster is the baseline).
 
 The reviews are the MAL fixtures' expected records, renumbered (review id, subject, author) so
 every one is distinct. Figures: reviews/s of the archive's store vs the bare insert, the same
@@ -58,22 +59,47 @@ def renumbered(base: list[Review], count: int) -> Iterator[Review]:
         )
 
 
+SEEN_AT = "2026-01-01T00:00:00.000000Z"
+
+
 def bare_row(r: Review) -> tuple[object, ...]:
+    """The review as a row of `reviews` holds it (every record field, serialized the same way,
+    the seen times), minus what only the store derives: author id, hashes, counters."""
+    progress = r.progress
     return (
         r.site,
         r.review_id,
         r.url,
         r.subject.type,
         r.subject.id,
+        r.subject.title,
         r.author.name,
         r.published_at,
         r.rating,
         r.rating_scale,
         r.recommendation,
-        json.dumps(r.tags),
-        json.dumps(r.reactions),
+        json.dumps(r.tags, ensure_ascii=False),
+        None if r.is_spoiler is None else int(r.is_spoiler),
+        int(r.is_preliminary),
+        progress.seen if progress else None,
+        progress.total if progress else None,
+        progress.unit if progress else None,
+        None if r.reactions is None else json.dumps(r.reactions, ensure_ascii=False),
+        r.helpful_count,
+        None if r.sub_scores is None else json.dumps(r.sub_scores, ensure_ascii=False),
+        json.dumps(r.extra, ensure_ascii=False, sort_keys=True),
         r.text,
+        SEEN_AT,
+        SEEN_AT,
     )
+
+
+BARE_COLUMNS = (
+    "site, review_id, url, subject_type, subject_id, subject_title, author, published_at, "
+    "rating, rating_scale, recommendation, tags, is_spoiler, is_preliminary, progress_seen, "
+    "progress_total, progress_unit, reactions, helpful_count, sub_scores, extra, text, "
+    "first_seen_at, last_seen_at"
+)
 
 
 def bare_insert(path: Path, base: list[Review]) -> float:
@@ -81,14 +107,11 @@ def bare_insert(path: Path, base: list[Review]) -> float:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute(
-        "CREATE TABLE reviews (site, review_id, url, subject_type, subject_id, author, "
-        "published_at, rating, rating_scale, recommendation, tags, reactions, text)"
-    )
+    conn.execute(f"CREATE TABLE reviews ({BARE_COLUMNS})")
     started = time.perf_counter()
     conn.execute("BEGIN")
     conn.executemany(
-        "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO reviews VALUES ({', '.join('?' * len(BARE_COLUMNS.split(',')))})",
         (bare_row(r) for r in renumbered(base, REVIEWS)),
     )
     conn.execute("COMMIT")
@@ -101,7 +124,7 @@ def fts_rebuild(path: Path) -> float:
     """The floor FTS sets: one FTS5 `rebuild` over the bare table's text, author and subject."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute(
-        "CREATE VIRTUAL TABLE reviews_fts USING fts5(text, subject_id, author, "
+        "CREATE VIRTUAL TABLE reviews_fts USING fts5(text, subject_title, author, "
         "content='reviews', tokenize='unicode61 remove_diacritics 2')"
     )
     started = time.perf_counter()
@@ -162,6 +185,9 @@ def main() -> bool:
         db = Path(tmp) / "archive.db"
         store_s = store_all(db, base)
         again_s = store_all(db, base)
+        # The bare insert again, after the store: load on a shared machine drifts, so the
+        # faster of the two is the baseline (the stricter one for the store's ratio).
+        bare2_s = bare_insert(Path(tmp) / "bare2.db", base)
         conn = sqlite3.connect(db)
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         counts = conn.execute(
@@ -176,6 +202,7 @@ def main() -> bool:
         conn.close()
         total_bytes = disk_bytes(db)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    first_bare_s, bare_s = bare_s, min(bare_s, bare2_s)
     bare_rate, store_rate, again_rate = REVIEWS / bare_s, REVIEWS / store_s, REVIEWS / again_s
     ratio = store_s / bare_s
 
@@ -185,13 +212,18 @@ def main() -> bool:
     print(
         f"   {REVIEWS:,} distinct reviews ({len(base)} fixture reviews renumbered), batch {BATCH}"
     )
-    line("bare executemany, plain table, 1 transaction", bare_rate, "reviews/s", f"{bare_s:.1f} s")
-    both_s = bare_s + rebuild_s
+    line(
+        "bare executemany, plain table, 1 transaction",
+        bare_rate,
+        "reviews/s",
+        f"{bare_s:.1f} s, faster of {first_bare_s:.1f} s before and {bare2_s:.1f} s after",
+    )
+    both_s = first_bare_s + rebuild_s
     line(
         "bare executemany, then one FTS5 rebuild",
         REVIEWS / both_s,
         "reviews/s",
-        f"{both_s:.1f} s, {both_s / bare_s:.2f}x the bare insert",
+        f"{both_s:.1f} s, {both_s / first_bare_s:.2f}x its bare insert",
     )
     line(
         "archive store: versions + FTS + authors/tags",
