@@ -138,6 +138,8 @@ def test_new_archive_has_every_table_and_records_its_migrations(db: Path):
     conn = connect(db)
     assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    # The writer checkpoints past 64 MB of WAL, counted in pages of the file's size.
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (64 * 1024 * 1024 // 8192,)
     conn.close()
 
 
