@@ -175,8 +175,14 @@ def iso_utc(moment: str) -> str:
     return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False).encode
+_JSON_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+"""`json.dumps(value, ensure_ascii=False[, sort_keys=True])`, the same text without building an
+encoder per call (json.dumps does for any non-default option): 4 of them per review."""
+
+
 def _dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
+    return None if value is None else _JSON(value)
 
 
 def _number(value: float | int | None) -> float | int | None:
@@ -203,7 +209,7 @@ def _observed_row(
         _number(review.rating),
         _number(review.rating_scale),
         review.recommendation,
-        json.dumps(review.tags, ensure_ascii=False) if review.tags else None,
+        _JSON(review.tags) if review.tags else None,
         None if review.is_spoiler is None else int(review.is_spoiler),
         int(review.is_preliminary),
         progress.seen if progress else None,
@@ -227,7 +233,7 @@ def _observed_row(
         extra = {**json.loads(old[_IDX["extra"]] or "{}"), **extra}
     if row[_IDX["tags"]] is None:
         row[_IDX["tags"]] = "[]"
-    row[_IDX["extra"]] = json.dumps(extra, ensure_ascii=False, sort_keys=True)
+    row[_IDX["extra"]] = _JSON_SORTED(extra)
     return row
 
 
@@ -427,9 +433,11 @@ class Archive:
                         again_reviews.append((seen, pid, *key))
                         again_versions.append((seen, *key, state[3]))
                     else:
+                        # Not archived before this batch (and not earlier in it): new, no lookup.
+                        absent = not reread and state is None and key not in touched
                         touched.add(key)
                         outcome, author_id = self._store_review(
-                            entry, digests, pid, crawl_id, seen, reread=reread
+                            entry, digests, pid, crawl_id, seen, reread=reread, absent=absent
                         )
                     subject = (entry.site, entry.subject.type, entry.subject.id)
                     subjects_seen[subject] = max(seen, subjects_seen.get(subject, seen))
@@ -638,10 +646,12 @@ class Archive:
         seen: str,
         *,
         reread: bool = False,
+        absent: bool = False,
     ) -> tuple[Outcome, int]:
+        """Store one observation; `absent`: the caller knows the review is not archived."""
         site, rid = review.site, review.review_id
         self._subject(review, seen)
-        current = self.conn.execute(_SELECT_CURRENT, (site, rid)).fetchone()
+        current = None if absent else self.conn.execute(_SELECT_CURRENT, (site, rid)).fetchone()
         if current is None:
             author_id = self._author_id(site, review.author.name, review.author.url, seen)
             row = _observed_row(review, author_id, None, digests)

@@ -293,6 +293,21 @@ def test_edited_text_or_rating_adds_a_version_and_updates_the_review(db: Path, m
     assert rows(db, "INSERT INTO reviews_fts(reviews_fts) VALUES ('integrity-check')") == []
 
 
+def test_a_new_review_and_its_edit_in_one_batch_make_two_versions(db: Path, mal_fixtures: Path):
+    """The store skips the lookup of reviews it knows are new; a repeat in the batch is not."""
+    first = records(mal_fixtures, NEW)[0]
+    edited = _edited(first, text=first.text + "\n\nEdit: typo.")
+    result = store(db, [raw_page(mal_fixtures, NEW, NEW_AT), first, edited, edited])
+    assert [o for *_, o in result.outcomes] == ["new", "updated", "unchanged"]
+    assert rows(db, "SELECT text, version_count FROM reviews") == [(edited.text, 2)]
+    assert rows(db, "SELECT text, content_hash FROM review_versions ORDER BY id") == [
+        (first.text, content_hash(first)),
+        (None, content_hash(edited)),
+    ]
+    assert_versions_consistent(db)
+    assert rows(db, "INSERT INTO reviews_fts(reviews_fts) VALUES ('integrity-check')") == []
+
+
 def test_a_text_that_comes_back_is_the_old_version_again(db: Path, mal_fixtures: Path):
     first = records(mal_fixtures, NEW)[0]
     edited = _edited(first, text=first.text + "\n\nEdit: typo.")
