@@ -405,7 +405,7 @@ class Archive:
         with self.transaction():
             known = {} if reread else self._known_states(batch)
             touched: set[tuple[str, str]] = set()
-            again_reviews: list[tuple[str, int | None, str, str]] = []
+            again_reviews: list[tuple[str, int | None, int]] = []
             again_versions: list[tuple[str, str, str, str]] = []
             for entry in batch:
                 if isinstance(entry, RawPage):
@@ -430,7 +430,7 @@ class Archive:
                     ):
                         # Seen again exactly as before: only the seen times move (batched).
                         outcome, author_id = "unchanged", state[4]
-                        again_reviews.append((seen, pid, *key))
+                        again_reviews.append((seen, pid, state[5]))
                         again_versions.append((seen, *key, state[3]))
                     else:
                         # Not archived before this batch (and not earlier in it): new, no lookup.
@@ -450,7 +450,7 @@ class Archive:
                     result.rejected += 1
             self.conn.executemany(
                 "UPDATE reviews SET last_seen_at = max(last_seen_at, ?), "
-                "page_id = coalesce(?, page_id) WHERE site = ? AND review_id = ?",
+                "page_id = coalesce(?, page_id) WHERE rowid = ?",
                 again_reviews,
             )
             self.conn.executemany(
@@ -473,7 +473,7 @@ class Archive:
     def _known_states(
         self, batch: list[RawPage | Review | Reject]
     ) -> dict[tuple[str, str], tuple[Any, ...]]:
-        """(observed_hash, last_seen_at, gone_at, content_hash, author_id) of the batch's
+        """(observed_hash, last_seen_at, gone_at, content_hash, author_id, rowid) of the batch's
         reviews already archived, in one query per site and 400 ids."""
         by_site: dict[str, list[str]] = {}
         for entry in batch:
@@ -486,7 +486,7 @@ class Archive:
                 chunk = unique[start : start + 400]
                 rows = self.conn.execute(
                     "SELECT review_id, observed_hash, last_seen_at, gone_at, content_hash, "
-                    "author_id FROM reviews WHERE site = ? AND review_id IN ("
+                    "author_id, rowid FROM reviews WHERE site = ? AND review_id IN ("
                     + ", ".join("?" * len(chunk))
                     + ")",
                     (site, *chunk),
