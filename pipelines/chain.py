@@ -67,7 +67,7 @@ class PipelineChain:
         return item
 
     def counts(self) -> CrawlCounts:
-        """The run's counts so far (flush first for the store's)."""
+        """The run's counts so far (`ctx.drain()` first for the store's)."""
         return crawl_counts(self.ctx)
 
     def close(
@@ -75,7 +75,7 @@ class PipelineChain:
     ) -> None:
         """Flush, then finish the crawls row (`ok`, or `partial` with errors or rejects)."""
         try:
-            self.ctx.flush()
+            self.ctx.drain()
             counts = self.counts()
             if outcome is None:
                 outcome = "partial" if errors or counts["reviews_rejected"] else "ok"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import Any, Self
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Self, TypeVar
 
 from archive.store import Archive, BatchResult, Reject
 from items import RawPage, Review
@@ -27,6 +28,7 @@ DEFAULT_BATCH_SIZE = 500
 """Reviews buffered before a write; a killed run loses at most this many unflushed items."""
 
 _BY_CRAWLER: weakref.WeakKeyDictionary[Any, PipelineContext] = weakref.WeakKeyDictionary()
+T = TypeVar("T")
 
 
 class PipelineContext:
@@ -44,6 +46,7 @@ class PipelineContext:
         crawl_id: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         inc_value: Callable[[str, int], None] | None = None,
+        background: bool = False,
     ) -> None:
         self.db_path = db_path
         self.crawl_id = crawl_id
@@ -57,6 +60,12 @@ class PipelineContext:
         self._archive: Archive | None = None
         self.reread = False
         """True for `hoard reparse`: pages are stored already and read again by newer parsers."""
+        self._writer: ThreadPoolExecutor | None = (
+            ThreadPoolExecutor(1, thread_name_prefix="hoard-writer") if background else None
+        )
+        """With `background`, one thread owns the archive and writes a batch while the crawl
+        parses the next pages (SQLite works without the GIL); at most one batch is in flight."""
+        self._in_flight: Future[BatchResult] | None = None
 
     @classmethod
     def for_crawler(cls, crawler: Any) -> PipelineContext:
@@ -75,6 +84,7 @@ class PipelineContext:
                 crawl_id=int(crawl_id) if crawl_id not in (None, "") else None,
                 batch_size=settings.getint("HOARD_STORE_BATCH", DEFAULT_BATCH_SIZE),
                 inc_value=inc,
+                background=settings.getbool("HOARD_STORE_THREAD", True),
             )
             _BY_CRAWLER[crawler] = ctx
         return ctx
@@ -107,13 +117,41 @@ class PipelineContext:
             self.pending_reviews += 1
         self.pending.append(entry)
 
-    def flush(self) -> BatchResult:
-        """Write everything buffered in one transaction and count the outcomes."""
+    def call(self, fn: Callable[[Archive], T]) -> T:
+        """Run `fn(archive)` where the archive lives (the writer thread, if any) and wait for it,
+        after the batch in flight: the archive is only ever used by one thread at a time."""
+        if self._writer is None:
+            return fn(self.archive)
+        self._collect()
+        return self._writer.submit(lambda: fn(self.archive)).result()
+
+    def flush(self) -> None:
+        """Write everything buffered in one transaction; count the outcomes once written.
+
+        With a writer thread the write goes on in the background: the previous batch is waited
+        for (and counted) first, so batches stay in order and at most one is in flight.
+        """
         if not self.pending:
-            return BatchResult()
-        result = self.archive.write(self.pending, self.crawl_id, reread=self.reread)
-        self.pending = []
-        self.pending_reviews = 0
+            return
+        batch, self.pending, self.pending_reviews = self.pending, [], 0
+        crawl_id, reread = self.crawl_id, self.reread
+
+        def write() -> BatchResult:
+            return self.archive.write(batch, crawl_id, reread=reread)
+
+        if self._writer is None:
+            self._count(write())
+            return
+        self._collect()
+        self._in_flight = self._writer.submit(write)
+
+    def _collect(self) -> None:
+        """Wait for the batch in flight, if any, and count it; its error is raised here."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:
+            self._count(in_flight.result())
+
+    def _count(self, result: BatchResult) -> None:
         for key, n in (
             (REVIEWS_NEW, result.new),
             (REVIEWS_UPDATED, result.updated),
@@ -123,16 +161,23 @@ class PipelineContext:
         ):
             if n:
                 self.inc(key, n)
-        return result
+
+    def drain(self) -> None:
+        """Write everything buffered and wait until it is written and counted."""
+        self.flush()
+        self._collect()
 
     def close(self) -> None:
-        """Flush what is left and close the archive."""
+        """Write what is left, then close the archive (on its own thread) and the writer."""
         try:
-            self.flush()
+            self.drain()
         finally:
             if self._archive is not None:
-                self._archive.close()
+                self.call(lambda archive: archive.close())
                 self._archive = None
+            if self._writer is not None:
+                self._writer.shutdown(wait=True)
+                self._writer = None
 
 
 class ContextPipeline:

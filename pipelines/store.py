@@ -69,7 +69,7 @@ class StorePipeline:
         if self.ctx.crawl_id is None:
             spider = getattr(self.crawler, "spider", None)
             args = {"spider": getattr(spider, "name", None), "db": self.ctx.db_path}
-            self.ctx.crawl_id = self.ctx.archive.start_crawl(self.command, args)
+            self.ctx.crawl_id = self.ctx.call(lambda a: a.start_crawl(self.command, args))
             self.own_crawl = True
 
     def process_item(self, item: Any) -> Any:
@@ -78,9 +78,11 @@ class StorePipeline:
         return item
 
     def close_spider(self) -> None:
-        self.ctx.flush()
-        if self.ctx.crawl_id is not None and not self.own_crawl:
-            self.ctx.archive.record_crawl_counts(self.ctx.crawl_id, **crawl_counts(self.ctx))
+        self.ctx.drain()
+        crawl_id = self.ctx.crawl_id
+        if crawl_id is not None and not self.own_crawl:
+            counts = crawl_counts(self.ctx)
+            self.ctx.call(lambda a: a.record_crawl_counts(crawl_id, **counts))
             self.ctx.close()
 
     def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
@@ -96,14 +98,20 @@ class StorePipeline:
             outcome = "partial"
         else:
             outcome = "ok" if reason == "finished" else reason
+        crawl_id = self.ctx.crawl_id
+        requests = int(get("downloader/request_count", 0) or 0)
         try:
-            self.ctx.archive.finish_crawl(
-                self.ctx.crawl_id,
-                outcome,
-                requests=int(get("downloader/request_count", 0) or 0),
-                errors=errors,
-                finish_reason=reason,
-                **crawl_counts(self.ctx),
+            self.ctx.drain()
+            counts = crawl_counts(self.ctx)
+            self.ctx.call(
+                lambda a: a.finish_crawl(
+                    crawl_id,
+                    outcome,
+                    requests=requests,
+                    errors=errors,
+                    finish_reason=reason,
+                    **counts,
+                )
             )
         finally:
             self.ctx.close()
