@@ -9,13 +9,25 @@ is decided by the store, inside its transaction, against what the archive holds.
 
 from __future__ import annotations
 
-import json
+from dataclasses import fields
 from typing import Any
 
 from scrapy.exceptions import DropItem
 
 from items import Review
 from pipelines.context import REVIEWS_DUPLICATE, REVIEWS_UNCHANGED, ContextPipeline, PipelineContext
+
+_FIELDS = tuple(f.name for f in fields(Review))
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a field's value (lists and dicts become tuples), so a review's
+    whole form is hashed without serializing it: several times cheaper than a JSON dump."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 class VersionPipeline(ContextPipeline):
@@ -29,7 +41,7 @@ class VersionPipeline(ContextPipeline):
         if not isinstance(item, Review):
             return item
         key = (item.site, item.review_id)
-        form = hash(json.dumps(item.to_dict(), sort_keys=True, default=str))
+        form = hash(tuple(_frozen(getattr(item, name)) for name in _FIELDS))
         if self.seen.get(key) == form:
             self.ctx.inc(REVIEWS_DUPLICATE)
             self.ctx.inc(REVIEWS_UNCHANGED)
