@@ -121,11 +121,22 @@ _SELECT_CURRENT = (
     + " FROM reviews WHERE site = ? AND review_id = ?"
 )
 _INSERT_REVIEW = (
-    "INSERT INTO reviews (site, review_id, "
+    "INSERT INTO reviews (rowid, site, review_id, "
     + ", ".join(_REVIEW_COLUMNS)
     + ", version_count, first_seen_at, last_seen_at, page_id) VALUES ("
-    + ", ".join("?" * (len(_REVIEW_COLUMNS) + 6))
+    + ", ".join("?" * (len(_REVIEW_COLUMNS) + 7))
     + ")"
+)
+_INSERT_VERSION = (
+    "INSERT INTO review_versions (site, review_id, content_hash, rating, text, "
+    "first_seen_at, last_seen_at, page_id, crawl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_REACTIONS = (
+    "INSERT INTO reaction_counts (site, review_id, observed_at, reactions, helpful_count, "
+    "page_id, crawl_id) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_TAG = (
+    "INSERT OR IGNORE INTO review_tags (site, review_id, tag_id, position) VALUES (?, ?, ?, ?)"
 )
 _UPDATE_REVIEW = (
     "UPDATE reviews SET "
@@ -152,6 +163,8 @@ CRAWL_COUNTS: tuple[str, ...] = (
 """The count columns of `crawls`."""
 
 _IDX = {c: i for i, c in enumerate(_REVIEW_COLUMNS)}
+_TITLE, _RATING, _HASH = _IDX["subject_title"], _IDX["rating"], _IDX["content_hash"]
+_REACTIONS, _HELPFUL = _IDX["reactions"], _IDX["helpful_count"]
 
 KEEP_KNOWN: tuple[str, ...] = (
     "subject_title",
@@ -407,6 +420,7 @@ class Archive:
             touched: set[tuple[str, str]] = set()
             again_reviews: list[tuple[str, int | None, int]] = []
             again_versions: list[tuple[str, str, str, str]] = []
+            fresh: list[tuple[Review, list[Any], int | None, str]] = []
             for entry in batch:
                 if isinstance(entry, RawPage):
                     page_id, stored = self._store_page(entry, crawl_id, reread=reread)
@@ -432,12 +446,24 @@ class Archive:
                         outcome, author_id = "unchanged", state[4]
                         again_reviews.append((seen, pid, state[5]))
                         again_versions.append((seen, *key, state[3]))
+                    elif not reread and state is None and key not in touched:
+                        # Not archived before this batch (and not earlier in it): new, no lookup;
+                        # its rows are inserted with the batch's other new reviews (executemany).
+                        touched.add(key)
+                        self._subject(entry, seen)
+                        author_id = self._author_id(
+                            entry.site, entry.author.name, entry.author.url, seen
+                        )
+                        fresh.append(
+                            (entry, _observed_row(entry, author_id, None, digests), pid, seen)
+                        )
+                        outcome = "new"
                     else:
-                        # Not archived before this batch (and not earlier in it): new, no lookup.
-                        absent = not reread and state is None and key not in touched
+                        # Stored one by one, after the new reviews before it (it may be one).
+                        self._insert_new(fresh, crawl_id)
                         touched.add(key)
                         outcome, author_id = self._store_review(
-                            entry, digests, pid, crawl_id, seen, reread=reread, absent=absent
+                            entry, digests, pid, crawl_id, seen, reread=reread
                         )
                     subject = (entry.site, entry.subject.type, entry.subject.id)
                     subjects_seen[subject] = max(seen, subjects_seen.get(subject, seen))
@@ -448,6 +474,7 @@ class Archive:
                     pid = pages.get(entry.page_url or "", page)[0]
                     self._store_reject(entry, pid, crawl_id)
                     result.rejected += 1
+            self._insert_new(fresh, crawl_id)
             self.conn.executemany(
                 "UPDATE reviews SET last_seen_at = max(last_seen_at, ?), "
                 "page_id = coalesce(?, page_id) WHERE rowid = ?",
@@ -469,6 +496,42 @@ class Archive:
                     [(seen, a) for a, seen in authors_seen.items()],
                 )
         return result
+
+    def _insert_new(
+        self, fresh: list[tuple[Review, list[Any], int | None, str]], crawl_id: int | None
+    ) -> None:
+        """Insert reviews not archived before, as (review, observed row, page id, seen time), with
+        their first version, reaction counts, tags and FTS row: one `executemany` per table, in
+        the batch's order. Their rowids are the ones SQLite would give one by one (max + 1), set
+        here so the FTS rows can name them. Empties `fresh`."""
+        if not fresh:
+            return
+        top = int(self.conn.execute("SELECT coalesce(max(rowid), 0) FROM reviews").fetchone()[0])
+        reviews: list[tuple[Any, ...]] = []
+        fts: list[tuple[Any, ...]] = []
+        versions: list[tuple[Any, ...]] = []
+        reactions: list[tuple[Any, ...]] = []
+        tags: list[tuple[str, str, int, int]] = []
+        for rowid, (review, row, page_id, seen) in enumerate(fresh, top + 1):
+            site, rid = review.site, review.review_id
+            reviews.append((rowid, site, rid, *row, 1, seen, seen, page_id))
+            fts.append((rowid, review.text, row[_TITLE], review.author.name))
+            versions.append(
+                (site, rid, row[_HASH], row[_RATING], None, seen, seen, page_id, crawl_id)
+            )
+            counts, helpful = row[_REACTIONS], row[_HELPFUL]
+            if counts is not None or helpful is not None:
+                reactions.append((site, rid, seen, counts, helpful, page_id, crawl_id))
+            if review.tags:
+                tags.extend(
+                    (site, rid, self._tag_id(site, slug), i) for i, slug in enumerate(review.tags)
+                )
+        fresh.clear()
+        self.conn.executemany(_INSERT_REVIEW, reviews)
+        self.conn.executemany(_FTS_INSERT, fts)
+        self.conn.executemany(_INSERT_VERSION, versions)
+        self.conn.executemany(_INSERT_REACTIONS, reactions)
+        self.conn.executemany(_INSERT_TAG, tags)
 
     def _known_states(
         self, batch: list[RawPage | Review | Reject]
@@ -646,21 +709,15 @@ class Archive:
         seen: str,
         *,
         reread: bool = False,
-        absent: bool = False,
     ) -> tuple[Outcome, int]:
-        """Store one observation; `absent`: the caller knows the review is not archived."""
+        """Store one observation (of a review archived before, or any with `reread`)."""
         site, rid = review.site, review.review_id
         self._subject(review, seen)
-        current = None if absent else self.conn.execute(_SELECT_CURRENT, (site, rid)).fetchone()
+        current = self.conn.execute(_SELECT_CURRENT, (site, rid)).fetchone()
         if current is None:
             author_id = self._author_id(site, review.author.name, review.author.url, seen)
             row = _observed_row(review, author_id, None, digests)
-            cur = self.conn.execute(_INSERT_REVIEW, (site, rid, *row, 1, seen, seen, page_id))
-            rowid = cur.lastrowid
-            self.conn.execute(_FTS_INSERT, (rowid, review.text, row[3], review.author.name))
-            self._add_version(review, row, page_id, crawl_id, seen, known=False, current=True)
-            self._add_reactions(review, row, page_id, crawl_id, seen)
-            self._set_tags(review, new=True)
+            self._insert_new([(review, row, page_id, seen)], crawl_id)
             return "new", author_id
         rowid, version_count, gone_at, last_seen = current[:4]
         old: tuple[Any, ...] = current[4:]
@@ -802,25 +859,23 @@ class Archive:
         now: str,
         *,
         known: bool,
-        current: bool = False,
     ) -> int:
         """Record the (text, rating) state; returns 1 when it is a state not seen before.
 
         `known`: the review exists, so the state may be an earlier one coming back (A, B, A):
-        then only its `last_seen_at` moves. `current`: the state is the review's current one,
-        whose text is kept in `reviews.text` only (the version row's text is NULL).
+        then only its `last_seen_at` moves. (A new review's first version, whose text is kept in
+        `reviews.text` only, is inserted by `_insert_new`.)
         """
         if known and self._saw_version(review, row[_IDX["content_hash"]], now):
             return 0
         self.conn.execute(
-            "INSERT INTO review_versions (site, review_id, content_hash, rating, text, "
-            "first_seen_at, last_seen_at, page_id, crawl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _INSERT_VERSION,
             (
                 review.site,
                 review.review_id,
                 row[_IDX["content_hash"]],
                 row[_IDX["rating"]],
-                None if current else review.text,
+                review.text,
                 now,
                 now,
                 page_id,
@@ -841,8 +896,7 @@ class Archive:
         if reactions is None and helpful is None:
             return
         self.conn.execute(
-            "INSERT INTO reaction_counts (site, review_id, observed_at, reactions, helpful_count, "
-            "page_id, crawl_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            _INSERT_REACTIONS,
             (review.site, review.review_id, now, reactions, helpful, page_id, crawl_id),
         )
 
@@ -859,18 +913,14 @@ class Archive:
             self._tags[key] = tag_id
         return tag_id
 
-    def _set_tags(self, review: Review, *, new: bool = False) -> None:
+    def _set_tags(self, review: Review) -> None:
         """The review's current tags (a layout without tags leaves them as they were)."""
         if not review.tags:
             return
         site, rid = review.site, review.review_id
-        if not new:
-            self.conn.execute(
-                "DELETE FROM review_tags WHERE site = ? AND review_id = ?", (site, rid)
-            )
+        self.conn.execute("DELETE FROM review_tags WHERE site = ? AND review_id = ?", (site, rid))
         self.conn.executemany(
-            "INSERT OR IGNORE INTO review_tags (site, review_id, tag_id, position) "
-            "VALUES (?, ?, ?, ?)",
+            _INSERT_TAG,
             [(site, rid, self._tag_id(site, slug), i) for i, slug in enumerate(review.tags)],
         )
 
