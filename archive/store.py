@@ -127,9 +127,29 @@ _INSERT_REVIEW = (
     + ", ".join("?" * (len(_REVIEW_COLUMNS) + 7))
     + ")"
 )
+_ROWS_PER_INSERT = 100
+"""Rows per multi-row INSERT of a batch's new reviews (reviews: 3,000 parameters)."""
 _INSERT_VERSION = (
     "INSERT INTO review_versions (site, review_id, content_hash, rating, text, "
     "first_seen_at, last_seen_at, page_id, crawl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_NEW_ROWS = " FROM reviews WHERE rowid BETWEEN ? AND ? ORDER BY rowid"
+"""The rows `_insert_new` just inserted: each new review's first version (its text is in
+`reviews` only), reaction counts (when it has some) and FTS row are copied from them."""
+_COPY_VERSIONS = (
+    "INSERT INTO review_versions (site, review_id, content_hash, rating, text, "
+    "first_seen_at, last_seen_at, page_id, crawl_id) SELECT site, review_id, content_hash, "
+    "rating, NULL, first_seen_at, last_seen_at, page_id, ?" + _NEW_ROWS
+)
+_COPY_REACTIONS = (
+    "INSERT INTO reaction_counts (site, review_id, observed_at, reactions, helpful_count, "
+    "page_id, crawl_id) SELECT site, review_id, first_seen_at, reactions, helpful_count, "
+    "page_id, ?"
+    + _NEW_ROWS.replace(" ORDER", " AND NOT (reactions IS NULL AND helpful_count IS NULL) ORDER")
+)
+_COPY_FTS = (
+    "INSERT INTO reviews_fts (rowid, text, subject_title, author_name) "
+    "SELECT rowid, text, subject_title, author_name" + _NEW_ROWS
 )
 _INSERT_REACTIONS = (
     "INSERT INTO reaction_counts (site, review_id, observed_at, reactions, helpful_count, "
@@ -500,38 +520,43 @@ class Archive:
     def _insert_new(
         self, fresh: list[tuple[Review, list[Any], int | None, str]], crawl_id: int | None
     ) -> None:
-        """Insert reviews not archived before, as (review, observed row, page id, seen time), with
-        their first version, reaction counts, tags and FTS row: one `executemany` per table, in
-        the batch's order. Their rowids are the ones SQLite would give one by one (max + 1), set
-        here so the FTS rows can name them. Empties `fresh`."""
+        """Insert reviews not archived before, as (review, observed row, page id, seen time), in
+        order, with their first version, reaction counts, tags and FTS row: a few statements for
+        all of them. Their rowids are the ones SQLite would give one by one (max + 1), set here
+        so that versions, reaction counts and FTS rows are then copied from the new `reviews`
+        rows by rowid range, in one statement each. Empties `fresh`."""
         if not fresh:
             return
         top = int(self.conn.execute("SELECT coalesce(max(rowid), 0) FROM reviews").fetchone()[0])
         reviews: list[tuple[Any, ...]] = []
-        fts: list[tuple[Any, ...]] = []
-        versions: list[tuple[Any, ...]] = []
-        reactions: list[tuple[Any, ...]] = []
         tags: list[tuple[str, str, int, int]] = []
         for rowid, (review, row, page_id, seen) in enumerate(fresh, top + 1):
             site, rid = review.site, review.review_id
             reviews.append((rowid, site, rid, *row, 1, seen, seen, page_id))
-            fts.append((rowid, review.text, row[_TITLE], review.author.name))
-            versions.append(
-                (site, rid, row[_HASH], row[_RATING], None, seen, seen, page_id, crawl_id)
-            )
-            counts, helpful = row[_REACTIONS], row[_HELPFUL]
-            if counts is not None or helpful is not None:
-                reactions.append((site, rid, seen, counts, helpful, page_id, crawl_id))
             if review.tags:
                 tags.extend(
                     (site, rid, self._tag_id(site, slug), i) for i, slug in enumerate(review.tags)
                 )
+        span = (top + 1, top + len(fresh))
         fresh.clear()
-        self.conn.executemany(_INSERT_REVIEW, reviews)
-        self.conn.executemany(_FTS_INSERT, fts)
-        self.conn.executemany(_INSERT_VERSION, versions)
-        self.conn.executemany(_INSERT_REACTIONS, reactions)
-        self.conn.executemany(_INSERT_TAG, tags)
+        self._insert_rows(_INSERT_REVIEW, reviews)
+        self.conn.execute(_COPY_VERSIONS, (crawl_id, *span))
+        self.conn.execute(_COPY_REACTIONS, (crawl_id, *span))
+        self._insert_rows(_INSERT_TAG, tags)
+        self.conn.execute(_COPY_FTS, span)
+
+    def _insert_rows(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """`rows` inserted in order by `sql` (a one-row `INSERT ... VALUES (?, ...)`), up to
+        `_ROWS_PER_INSERT` per statement: one SQLite step, and one release of the GIL, for many
+        rows instead of one each, as `executemany` does (a writer thread waits for the GIL
+        again after each, while the crawl parses on the main thread)."""
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            head, _, marks = sql.rpartition(" VALUES ")
+            self.conn.execute(
+                f"{head} VALUES {', '.join([marks] * len(chunk))}",
+                [value for row in chunk for value in row],
+            )
 
     def _known_states(
         self, batch: list[RawPage | Review | Reject]
