@@ -133,23 +133,25 @@ _INSERT_VERSION = (
     "INSERT INTO review_versions (site, review_id, content_hash, rating, text, "
     "first_seen_at, last_seen_at, page_id, crawl_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_NEW_ROWS = " FROM reviews WHERE rowid BETWEEN ? AND ? ORDER BY rowid"
+_NEW_ROWS = " FROM reviews WHERE rowid BETWEEN ? AND ?"
 """The rows `_insert_new` just inserted: each new review's first version (its text is in
-`reviews` only), reaction counts (when it has some) and FTS row are copied from them."""
+`reviews` only), reaction counts (when it has some) and FTS row are copied from them, in rowid
+order (the batch's)."""
 _COPY_VERSIONS = (
     "INSERT INTO review_versions (site, review_id, content_hash, rating, text, "
     "first_seen_at, last_seen_at, page_id, crawl_id) SELECT site, review_id, content_hash, "
-    "rating, NULL, first_seen_at, last_seen_at, page_id, ?" + _NEW_ROWS
+    "rating, NULL, first_seen_at, last_seen_at, page_id, ?" + _NEW_ROWS + " ORDER BY rowid"
 )
 _COPY_REACTIONS = (
     "INSERT INTO reaction_counts (site, review_id, observed_at, reactions, helpful_count, "
     "page_id, crawl_id) SELECT site, review_id, first_seen_at, reactions, helpful_count, "
     "page_id, ?"
-    + _NEW_ROWS.replace(" ORDER", " AND NOT (reactions IS NULL AND helpful_count IS NULL) ORDER")
+    + _NEW_ROWS
+    + " AND NOT (reactions IS NULL AND helpful_count IS NULL) ORDER BY rowid"
 )
 _COPY_FTS = (
     "INSERT INTO reviews_fts (rowid, text, subject_title, author_name) "
-    "SELECT rowid, text, subject_title, author_name" + _NEW_ROWS
+    "SELECT rowid, text, subject_title, author_name" + _NEW_ROWS + " ORDER BY rowid"
 )
 _INSERT_REACTIONS = (
     "INSERT INTO reaction_counts (site, review_id, observed_at, reactions, helpful_count, "
@@ -284,6 +286,7 @@ class Archive:
         self._authors: dict[tuple[str, str], int] = {}
         self._subjects: dict[tuple[str, str, str], tuple[str | None, str | None]] = {}
         self._tags: dict[tuple[str, str], int] = {}
+        self._max_variables = self.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
     def __enter__(self) -> Archive:
         return self
@@ -468,7 +471,7 @@ class Archive:
                         again_versions.append((seen, *key, state[3]))
                     elif not reread and state is None and key not in touched:
                         # Not archived before this batch (and not earlier in it): new, no lookup;
-                        # its rows are inserted with the batch's other new reviews (executemany).
+                        # its rows go in with the batch's other new reviews (`_insert_new`).
                         touched.add(key)
                         self._subject(entry, seen)
                         author_id = self._author_id(
@@ -550,9 +553,12 @@ class Archive:
         `_ROWS_PER_INSERT` per statement: one SQLite step, and one release of the GIL, for many
         rows instead of one each, as `executemany` does (a writer thread waits for the GIL
         again after each, while the crawl parses on the main thread)."""
-        for start in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[start : start + _ROWS_PER_INSERT]
-            head, _, marks = sql.rpartition(" VALUES ")
+        if not rows:
+            return
+        head, _, marks = sql.rpartition(" VALUES ")
+        per = max(1, min(_ROWS_PER_INSERT, self._max_variables // len(rows[0])))
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
             self.conn.execute(
                 f"{head} VALUES {', '.join([marks] * len(chunk))}",
                 [value for row in chunk for value in row],
