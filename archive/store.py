@@ -286,6 +286,9 @@ class Archive:
         self._authors: dict[tuple[str, str], int] = {}
         self._subjects: dict[tuple[str, str, str], tuple[str | None, str | None]] = {}
         self._tags: dict[tuple[str, str], int] = {}
+        self._looked_up: dict[tuple[str, str], tuple[int, str | None] | None] = {}
+        """(id, url) of the batch's authors not in `_authors`, None for those not archived: read
+        in one query per site and 400 names at the start of `write`, used once each."""
         self._max_variables = self.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
     def __enter__(self) -> Archive:
@@ -308,6 +311,7 @@ class Archive:
             self.conn.execute("ROLLBACK")
             # Caches may hold ids written by the rolled-back transaction.
             self._authors.clear()
+            self._looked_up.clear()
             self._subjects.clear()
             self._tags.clear()
             raise
@@ -440,6 +444,7 @@ class Archive:
         batch = list(entries)
         with self.transaction():
             known = {} if reread else self._known_states(batch)
+            self._look_up_authors(batch)
             touched: set[tuple[str, str]] = set()
             again_reviews: list[tuple[str, int | None, int]] = []
             again_versions: list[tuple[str, str, str, str]] = []
@@ -498,6 +503,7 @@ class Archive:
                     self._store_reject(entry, pid, crawl_id)
                     result.rejected += 1
             self._insert_new(fresh, crawl_id)
+            self._looked_up.clear()
             self.conn.executemany(
                 "UPDATE reviews SET last_seen_at = max(last_seen_at, ?), "
                 "page_id = coalesce(?, page_id) WHERE rowid = ?",
@@ -563,6 +569,26 @@ class Archive:
                 f"{head} VALUES {', '.join([marks] * len(chunk))}",
                 [value for row in chunk for value in row],
             )
+
+    def _look_up_authors(self, batch: list[RawPage | Review | Reject]) -> None:
+        self._looked_up.clear()
+        by_site: dict[str, dict[str, None]] = {}
+        for entry in batch:
+            if isinstance(entry, Review) and (entry.site, entry.author.name) not in self._authors:
+                by_site.setdefault(entry.site, {})[entry.author.name] = None
+        for site, names in by_site.items():
+            unique = list(names)
+            for start in range(0, len(unique), 400):
+                chunk = unique[start : start + 400]
+                self._looked_up.update(((site, name), None) for name in chunk)
+                rows = self.conn.execute(
+                    "SELECT name, id, url FROM authors WHERE site = ? AND name IN ("
+                    + ", ".join("?" * len(chunk))
+                    + ")",
+                    (site, *chunk),
+                )
+                for name, author_id, url in rows:
+                    self._looked_up[(site, name)] = (author_id, url)
 
     def _known_states(
         self, batch: list[RawPage | Review | Reject]
@@ -678,9 +704,12 @@ class Archive:
         cached = self._authors.get(key)
         if cached is not None:
             return cached
-        row = self.conn.execute(
-            "SELECT id, url FROM authors WHERE site = ? AND name = ?", key
-        ).fetchone()
+        if key in self._looked_up:
+            row = self._looked_up.pop(key)
+        else:
+            row = self.conn.execute(
+                "SELECT id, url FROM authors WHERE site = ? AND name = ?", key
+            ).fetchone()
         if row is None:
             cur = self.conn.execute(
                 "INSERT INTO authors (site, name, url, first_seen_at, last_seen_at) "
@@ -699,6 +728,7 @@ class Archive:
         """The review's author now shows another name: keep the identity, remember the old name."""
         site, new_name = review.site, review.author.name
         self._authors.pop((site, old_name), None)
+        self._looked_up.clear()  # names change: look them up again
         taken = self.conn.execute(
             "SELECT id FROM authors WHERE site = ? AND name = ?", (site, new_name)
         ).fetchone()
