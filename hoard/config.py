@@ -1,21 +1,7 @@
 """The watchlist file `hoard update` reads (hoard.toml): which archive, which Scrapy settings,
 which feeds to watch.
 
-```toml
-db = "archive.db"          # relative to this file's folder
-
-[settings]                 # any Scrapy setting
-DOWNLOAD_DELAY = 4
-
-[[watch]]
-site = "mal"
-anime = [1, 5114]
-manga = [1]
-
-[[watch]]
-site = "mal"
-recent = "anime"
-```
+`EXAMPLE` below is a whole one (it is what `hoard update --help` shows, and a test loads it).
 
 Every mistake is a `UsageError` (exit 2) of one line naming the file, the line and what is wrong,
 for example `hoard.toml:7: unknown key 'anmie' in [[watch]] (known: anime, manga, ...)`.
@@ -38,6 +24,21 @@ SITES = {"mal": "myanimelist", "myanimelist": "myanimelist"}
 """Site names a watch may use, and the site each one means."""
 RECENT_KINDS = ("anime", "manga")
 MODES = ("update", "full")
+
+EXAMPLE = """\
+db = "archive.db"          # relative to this file
+[settings]                 # any Scrapy setting
+DOWNLOAD_DELAY = 4
+[[watch]]
+site = "mal"
+anime = [1, 5114]
+manga = [1]
+mode = "update"            # default: stop at known reviews; "full": every page
+[[watch]]
+site = "mal"
+recent = "anime"
+"""
+"""A whole watchlist, shown by `hoard update --help`; tests load it, so the help stays valid."""
 """`update`: stop paging a feed at the first page with nothing new; `full`: read every page (and
 mark reviews no longer listed as gone)."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hoard import exitcodes
-from hoard.config import load_config
+from hoard.config import EXAMPLE, load_config
 from hoard.errors import UsageError
 
 GOOD = """\
@@ -156,3 +156,15 @@ def test_same_feed_twice_is_refused(tmp_path: Path) -> None:
     assert error_of(tmp_path, text) == (
         "16: feed anime:5114 is watched twice (also by watch #1, line 6); keep one"
     )
+
+
+def test_the_example_in_update_help_is_a_valid_watchlist(tmp_path: Path) -> None:
+    path = tmp_path / "hoard.toml"
+    path.write_text(EXAMPLE, encoding="utf-8")
+    config = load_config(path)
+    assert config.db == tmp_path / "archive.db"
+    assert config.settings == {"DOWNLOAD_DELAY": 4}
+    assert [(w.site, w.anime, w.manga, w.recent, w.mode) for w in config.watches] == [
+        ("myanimelist", (1, 5114), (1,), None, "update"),
+        ("myanimelist", (), (), "anime", "update"),
+    ]

@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 
 import click
 
-from hoard.config import Config, Watch, load_config
+from hoard.config import EXAMPLE, Config, Watch, load_config
 from hoard.options import DEFAULT_DB
 
 SPIDER_OF_SITE = {"myanimelist": "mal"}
 """The spider that crawls each site a watch can name."""
 
-EPILOG = """\b
-Example hoard.toml:
-  db = "archive.db"          # relative to this file
-  [settings]                 # any Scrapy setting
-  DOWNLOAD_DELAY = 4
-  [[watch]]
-  site = "mal"
-  anime = [1, 5114]
-  manga = [1]
-  mode = "update"            # default: stop at known reviews; "full": every page
-  [[watch]]
-  site = "mal"
-  recent = "anime"
-
+EPILOG = (
+    "\b\nExample hoard.toml:\n"
+    + textwrap.indent(EXAMPLE, "  ")
+    + """
 \b
 Hourly from cron: summary lines to a file, only errors and alarms to cron's mail:
   0 * * * *  cd /srv/hoard && .venv/bin/hoard update -q --log-file scrapy.log >> runs.log
@@ -43,6 +34,7 @@ Exit status:
   130 / 143  stopped by SIGINT / SIGTERM (what was fetched is stored; the run is recorded
       as interrupted and the next run picks up the rest)
 """
+)
 
 
 def crawl_specs(config: Config) -> list[tuple[str, dict[str, str]]]:
