@@ -227,6 +227,12 @@ def _number(value: float | int | None) -> float | int | None:
     return int(value) if float(value).is_integer() else float(value)
 
 
+def _same_observation(state: tuple[Any, ...] | None, digests: tuple[str, str] | None) -> bool:
+    """True when the archived state (from `_known_states`) is of a review not gone whose
+    observation hash equals this observation's: seen again exactly as before."""
+    return state is not None and digests is not None and state[2] is None and state[0] == digests[1]
+
+
 def _observed_row(
     review: Review, author_id: int, old: tuple[Any, ...] | None, digests: tuple[str, str]
 ) -> list[Any]:
@@ -442,14 +448,22 @@ class Archive:
         subjects_seen: dict[tuple[str, str, str], str] = {}
         authors_seen: dict[int, str] = {}
         batch = list(entries)
+        all_digests = [review_digests(e) if isinstance(e, Review) else None for e in batch]
         with self.transaction():
             known = {} if reread else self._known_states(batch)
-            self._look_up_authors(batch)
+            # Authors are looked up for the reviews that may need them: not for those whose
+            # archived observation hash says they are seen again exactly as before.
+            self._look_up_authors(
+                entry
+                for entry, digests in zip(batch, all_digests, strict=True)
+                if isinstance(entry, Review)
+                and not _same_observation(known.get((entry.site, entry.review_id)), digests)
+            )
             touched: set[tuple[str, str]] = set()
             again_reviews: list[tuple[str, int | None, int]] = []
             again_versions: list[tuple[str, str, str, str]] = []
             fresh: list[tuple[Review, list[Any], int | None, str]] = []
-            for entry in batch:
+            for entry, digests in zip(batch, all_digests, strict=True):
                 if isinstance(entry, RawPage):
                     page_id, stored = self._store_page(entry, crawl_id, reread=reread)
                     page = (page_id, iso_utc(entry.fetched_at))
@@ -461,14 +475,13 @@ class Archive:
                     pid, seen = pages.get(source, page) if isinstance(source, str) else page
                     key = (entry.site, entry.review_id)
                     state = known.get(key)
-                    digests = review_digests(entry)
+                    assert digests is not None
                     outcome: Outcome
                     if (
                         state is not None
                         and key not in touched
-                        and state[2] is None
                         and seen >= state[1]
-                        and state[0] == digests[1]
+                        and _same_observation(state, digests)
                     ):
                         # Seen again exactly as before: only the seen times move (batched).
                         outcome, author_id = "unchanged", state[4]
@@ -570,11 +583,11 @@ class Archive:
                 [value for row in chunk for value in row],
             )
 
-    def _look_up_authors(self, batch: list[RawPage | Review | Reject]) -> None:
+    def _look_up_authors(self, reviews: Iterable[Review]) -> None:
         self._looked_up.clear()
         by_site: dict[str, dict[str, None]] = {}
-        for entry in batch:
-            if isinstance(entry, Review) and (entry.site, entry.author.name) not in self._authors:
+        for entry in reviews:
+            if (entry.site, entry.author.name) not in self._authors:
                 by_site.setdefault(entry.site, {})[entry.author.name] = None
         for site, names in by_site.items():
             unique = list(names)

@@ -258,6 +258,28 @@ def test_same_page_twice_changes_nothing_but_last_seen(db: Path, mal_fixtures: P
     ]
 
 
+def test_a_stale_observation_hash_still_finds_the_review_unchanged(db: Path, mal_fixtures: Path):
+    """`observed_hash` is only the store's shortcut: one that no longer matches (written by an
+    older definition, or another Python's marshal) makes the store compare field by field, find
+    nothing changed, and write the current hash."""
+    store(db, page_entries(mal_fixtures, NEW, NEW_AT))
+    current = rows(db, "SELECT review_id, observed_hash FROM reviews ORDER BY review_id")
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE reviews SET observed_hash = 'stale'")
+    conn.commit()
+    conn.close()
+    seen_columns = {"last_seen_at", "last_fetched_at", "fetch_count", "observed_hash"}
+    before = dump(db, seen_columns)
+    again = store(db, page_entries(mal_fixtures, NEW, LATER_AT))
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 20)
+    assert dump(db, seen_columns) == before
+    assert rows(db, "SELECT review_id, observed_hash FROM reviews ORDER BY review_id") == current
+    assert rows(db, "SELECT DISTINCT last_seen_at FROM reviews") == [
+        ("2026-01-01T00:00:00.000000Z",)
+    ]
+    assert_versions_consistent(db)
+
+
 def _edited(review: Review, **changes: Any) -> Review:
     return dataclasses.replace(review, **changes)
 
