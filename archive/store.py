@@ -29,7 +29,8 @@ from typing import Any, Literal
 
 import zstandard
 
-from archive.connection import connect, open_database, utc_now
+from archive.checkpointer import BACKSTOP, Checkpointer
+from archive.connection import WAL_CHECKPOINT_BYTES, connect, open_database, utc_now
 from archive.hashing import body_sha256, review_digests
 from items import RawPage, Review
 
@@ -296,6 +297,13 @@ class Archive:
         """(id, url) of the batch's authors not in `_authors`, None for those not archived: read
         in one query per site and 400 names at the start of `write`, used once each."""
         self._max_variables = self.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        # Checkpoints on their own thread; SQLite's own, in the commit, only as a backstop.
+        page_size = self.conn.execute("PRAGMA page_size").fetchone()[0]
+        self.conn.execute(
+            f"PRAGMA wal_autocheckpoint = {BACKSTOP * WAL_CHECKPOINT_BYTES // page_size}"
+        )
+        self._checkpointer = Checkpointer(self.path, WAL_CHECKPOINT_BYTES)
+        self._checkpointer.start()
 
     def __enter__(self) -> Archive:
         return self
@@ -304,7 +312,9 @@ class Archive:
         self.close()
 
     def close(self) -> None:
-        """Close the connection (a transaction left open is rolled back by SQLite)."""
+        """Close the connection (a transaction left open is rolled back by SQLite), after the
+        checkpoint thread, so this close is the last and folds the log into the database."""
+        self._checkpointer.stop()
         self.conn.close()
 
     @contextmanager
@@ -322,6 +332,7 @@ class Archive:
             self._tags.clear()
             raise
         self.conn.execute("COMMIT")
+        self._checkpointer.poke()
 
     # -- crawls -----------------------------------------------------------------------------
 

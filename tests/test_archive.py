@@ -8,6 +8,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -517,7 +518,9 @@ def test_a_failing_batch_stores_nothing_of_itself(db: Path, mal_fixtures: Path):
 
 KILLED_WRITER = """
 import json, sys, itertools
+import archive.store
 from archive.store import Archive
+archive.store.WAL_CHECKPOINT_BYTES = 256 * 1024  # a background checkpoint after each write
 from items import RawPage, Review
 lines = open(sys.argv[2], encoding="utf-8").read().splitlines()
 base = [Review.from_dict(json.loads(line)) for line in lines]
@@ -563,3 +566,34 @@ def test_sigkill_mid_write_leaves_whole_pages_and_a_sound_file(db: Path, mal_fix
     assert pages >= 3
     assert reviews == versions == pages * 20
     assert rows(db, "INSERT INTO reviews_fts(reviews_fts) VALUES ('integrity-check')") == []
+
+
+def test_checkpoints_run_beside_the_writer_and_leave_a_sound_file(
+    db: Path, mal_fixtures: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The write-ahead log is folded back by the archive's checkpoint thread, not in the
+    writer's commits; readers see every committed batch; closing empties the log."""
+    monkeypatch.setattr("archive.store.WAL_CHECKPOINT_BYTES", 64 * 1024)
+    base = records(mal_fixtures, NEW)
+    with Archive(db) as archive:
+        # The writer's own checkpoint is only the backstop, at 4 x 64 KB of 8 KB pages.
+        assert archive.conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (32,)
+        for n in range(5):
+            archive.write(
+                [
+                    raw_page(mal_fixtures, NEW, NEW_AT, url=f"{BEBOP_URL}?p={n}"),
+                    *(dataclasses.replace(r, review_id=f"{n}-{r.review_id}") for r in base),
+                ]
+            )
+        for _ in range(100):
+            if archive._checkpointer.runs:
+                break
+            time.sleep(0.05)
+        assert archive._checkpointer.runs >= 1
+        assert rows(db, "SELECT count(*) FROM reviews") == [(5 * len(base),)]
+    wal = db.with_name(db.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    assert rows(db, "PRAGMA integrity_check") == [("ok",)]
+    assert rows(db, "SELECT count(*), count(DISTINCT review_id) FROM reviews") == [
+        (5 * len(base), 5 * len(base))
+    ]
