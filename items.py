@@ -10,7 +10,10 @@ Scrapy accepts dataclass instances as items (via itemadapter), so spiders yield 
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 SubjectType = Literal["anime", "manga", "film", "book", "game", "company"]
@@ -146,11 +149,9 @@ CONTRACT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Review) if f.nam
 
 @dataclass(slots=True)
 class RawPage:
-    """A raw HTTP response that reached a parser, kept so the archive can be rebuilt offline.
-
-    Spiders yield one before the reviews parsed from it; the store pipeline writes it to `pages`
-    once per distinct body and links the reviews of the same response to it by `url`/`sha256`.
-    """
+    """A raw HTTP response as the archive keeps it (the `pages` table), so it can be rebuilt
+    offline: the archive's writer makes one from each capture and links the capture's reviews to
+    it."""
 
     url: str
     """The URL that was requested."""
@@ -168,3 +169,134 @@ class RawPage:
     """The site key of the parser that read it."""
     parser_version: str
     """The version of that parser (`PARSER_VERSION`), so `hoard reparse` knows what is stale."""
+
+
+def utc_now() -> str:
+    """Now, ISO 8601 UTC with microseconds ("2026-11-21T05:00:00.123456Z"): the one clock of
+    every timestamp reviewhoard writes."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(slots=True)
+class Capture:
+    """What one fetch (or one saved page) yields: the one thing that crosses from fetching to the
+    archive's writer, whoever produced it (a crawl, `hoard import`, `hoard reparse`, a WARC file,
+    a worker on another machine).
+
+    The response as received, the feed it belongs to, the parser that read it and its reviews, or
+    why the parser refused it. `to_bytes()`/`from_bytes()` turn it into bytes and back without
+    loss, so it can travel through a queue.
+    """
+
+    url: str
+    """The canonical URL that was asked for (the site's own address, not a mirror's)."""
+    final_url: str
+    """The URL that answered, after redirects (a mirror's or replay's address when one was used)."""
+    status: int
+    """HTTP status code."""
+    headers: dict[str, str]
+    """Response headers (names lowercased; repeated headers joined with ", ")."""
+    body: bytes
+    """The body as received (transfer encoding undone, nothing re-encoded)."""
+    fetched_at: str
+    """When it was fetched, ISO 8601 UTC ("2026-11-21T05:00:00Z")."""
+    site: str
+    """The key of the site whose parser read it."""
+    parser_version: str
+    """That parser's `PARSER_VERSION`, so `hoard reparse` knows what is stale."""
+    feed: str | None = None
+    """The key of the feed the page belongs to (`anime:1`), or None (an imported page)."""
+    page: int | None = None
+    """The page's number in its feed (1 = the first), or None."""
+    reviews: list[Review] = field(default_factory=list)
+    """The reviews the parser read from it, in page order."""
+    refused: str | None = None
+    """Why the parser could not read it (one sentence), or None when it read it whole."""
+    completions: list[Any] = field(default_factory=list)
+    """`parsers.page.TextCompletion`s: whole texts of reviews a list page showed cut."""
+
+    def raw_page(self) -> RawPage:
+        """The response as the `pages` table keeps it."""
+        return RawPage(
+            url=self.url,
+            final_url=self.final_url,
+            status=self.status,
+            headers=self.headers,
+            body=self.body,
+            fetched_at=self.fetched_at,
+            site=self.site,
+            parser_version=self.parser_version,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict (the body in base64)."""
+        return {
+            "url": self.url,
+            "final_url": self.final_url,
+            "status": self.status,
+            "headers": self.headers,
+            "body": base64.b64encode(self.body).decode("ascii"),
+            "fetched_at": self.fetched_at,
+            "site": self.site,
+            "parser_version": self.parser_version,
+            "feed": self.feed,
+            "page": self.page,
+            "reviews": [r.to_dict() for r in self.reviews],
+            "refused": self.refused,
+            "completions": [asdict(c) for c in self.completions],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Capture:
+        """The capture `to_dict()` described."""
+        from parsers.page import TextCompletion
+
+        return cls(
+            url=data["url"],
+            final_url=data["final_url"],
+            status=int(data["status"]),
+            headers=dict(data["headers"]),
+            body=base64.b64decode(data["body"]),
+            fetched_at=data["fetched_at"],
+            site=data["site"],
+            parser_version=data["parser_version"],
+            feed=data.get("feed"),
+            page=data.get("page"),
+            reviews=[Review.from_dict(r) for r in data.get("reviews", [])],
+            refused=data.get("refused"),
+            completions=[TextCompletion(**c) for c in data.get("completions", [])],
+        )
+
+    def to_bytes(self) -> bytes:
+        """The capture as UTF-8 JSON bytes, for a queue or a file."""
+        return json.dumps(self.to_dict(), ensure_ascii=False).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Capture:
+        """The capture `to_bytes()` wrote."""
+        return cls.from_dict(json.loads(data))
+
+
+@dataclass(slots=True)
+class FeedWalked:
+    """A feed was walked to its end, every page fetched at its own address and read whole: what
+    the writer needs to mark the reviews of its subject that were not seen as gone (`gone_at`)."""
+
+    site: str
+    feed: str
+    """The feed's key (`anime:1`)."""
+    subject_type: str
+    subject_id: str
+    seen_ids: list[str]
+    """Every review id its pages showed."""
+    at: str = field(default_factory=utc_now)
+    """When its last page was read."""
+
+    def to_bytes(self) -> bytes:
+        """As UTF-8 JSON bytes, for a queue or a file."""
+        return json.dumps(asdict(self), ensure_ascii=False).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> FeedWalked:
+        """The event `to_bytes()` wrote."""
+        return cls(**json.loads(data))

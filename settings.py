@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 BOT_NAME = "reviewhoard"
-SPIDER_MODULES = ["spiders"]
+SPIDER_MODULES = ["spiders.named"]
 NEWSPIDER_MODULE = "spiders"
 
 # Who we are, honestly; a contact URL so site operators can reach the person running the crawl.
@@ -32,14 +32,19 @@ DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
 # The archive file (a `hoard` command's --db overrides it).
 HOARD_DB = os.environ.get("HOARD_DB", "archive.db")
 
-# Where MyAnimeList is reached; point it at a replay site or a mirror.
-MAL_BASE_URL = os.environ.get("MAL_BASE_URL", "https://myanimelist.net")
+# Where a site is reached when not at its own address (a replay site, a mirror):
+# {"SITE": "http://127.0.0.1:8765"}. A `<NAME>_BASE_URL` setting or environment variable for any
+# of a site's names does the same (the older spelling, e.g. for the `mal` alias).
+HOARD_BASE_URLS: dict[str, str] = {}
+globals().update(
+    {name: value for name, value in os.environ.items() if name.endswith("_BASE_URL") and value}
+)
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("HOARD_LOG_LEVEL", "INFO")
 
-# Requests to the canonical site go to MAL_BASE_URL (before offsite and robots.txt see them);
+# Requests to the canonical site go to its base URL (before offsite and robots.txt see them);
 # 429 and 503 are retried no sooner than Retry-After says, by our middleware, not Scrapy's.
 DOWNLOADER_MIDDLEWARES = {
     "middlewares.rebase.RebaseMiddleware": 40,
@@ -61,12 +66,8 @@ HOARD_MAX_CONSECUTIVE_THROTTLED = 5
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
-# The archive's pipelines in order: normalize, validate, version/dedupe, store (a class a file).
-ITEM_PIPELINES = {
-    "pipelines.normalize.NormalizePipeline": 100,
-    "pipelines.validate.ValidatePipeline": 200,
-    "pipelines.version.VersionPipeline": 300,
-    "pipelines.store.StorePipeline": 900,
-}
+# What the spider yields (captures, feed events) goes to the archive's one writer, which runs
+# the steps in pipelines/ (normalize, validate, drop repeats, store): see archive/writer.py.
+ITEM_PIPELINES = {"pipelines.capture.CapturePipeline": 100}
 HOARD_STORE_BATCH = int(os.environ.get("HOARD_STORE_BATCH", "500"))
 """Reviews the store buffers before a write (at a page boundary): the most a killed crawl loses."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
 
 from archive.schema import apply_migrations
+from items import utc_now
+
+__all__ = ["connect", "utc_now"]
 
 PAGE_SIZE = 8192
 """Page size of a new archive file (SQLite's default is 4096): most reviews' rows (~6 KB with
@@ -20,11 +22,6 @@ WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024
 
 BUSY_TIMEOUT_MS = 30_000
 """How long a connection waits for another writer before giving up (one writer at a time)."""
-
-
-def utc_now() -> str:
-    """Now, ISO 8601 UTC with microseconds and a Z: sorts as text, compares across runs."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:

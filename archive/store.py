@@ -34,7 +34,7 @@ from archive.connection import WAL_CHECKPOINT_BYTES, connect, open_database, utc
 from archive.hashing import body_sha256, review_digests
 from items import RawPage, Review
 
-Outcome = Literal["new", "updated", "unchanged"]
+ReviewOutcome = Literal["new", "updated", "unchanged"]
 
 _ZSTD_LEVEL = 3
 """zstd level for page bodies: a MAL page (270 KB) in ~2 ms to ~62 KB; level 6 takes 3x the time
@@ -76,7 +76,7 @@ class BatchResult:
     rejected: int = 0
     pages_stored: int = 0
     pages_seen: int = 0
-    outcomes: list[tuple[str, str, Outcome]] = field(default_factory=list)
+    outcomes: list[tuple[str, str, ReviewOutcome]] = field(default_factory=list)
 
     def add(self, other: BatchResult) -> None:
         """Fold another batch's counts into this one."""
@@ -487,7 +487,7 @@ class Archive:
                     key = (entry.site, entry.review_id)
                     state = known.get(key)
                     assert digests is not None
-                    outcome: Outcome
+                    outcome: ReviewOutcome
                     if (
                         state is not None
                         and key not in touched
@@ -794,7 +794,7 @@ class Archive:
         seen: str,
         *,
         reread: bool = False,
-    ) -> tuple[Outcome, int]:
+    ) -> tuple[ReviewOutcome, int]:
         """Store one observation (of a review archived before, or any with `reread`)."""
         site, rid = review.site, review.review_id
         self._subject(review, seen)
@@ -870,7 +870,7 @@ class Archive:
         crawl_id: int | None,
         seen: str,
         reread: bool,
-    ) -> tuple[Outcome, int]:
+    ) -> tuple[ReviewOutcome, int]:
         """An observation older than the review's current state (an old capture imported late):
         it may add a version never seen, and move first-seen times back, never roll back.
         An author name it shows that the author no longer has joins `former_names`."""
@@ -1018,14 +1018,16 @@ class Archive:
         subject_id: str,
         seen_review_ids: Iterable[str],
         crawl_id: int | None = None,
+        at: str | None = None,
     ) -> int:
-        """After a full walk of a subject's reviews: set `gone_at` on its reviews not seen.
+        """After a full walk of a subject's reviews: set `gone_at` (`at`, default now) on its
+        reviews not seen.
 
         Returns how many reviews were newly marked gone. A review seen again later clears its
         `gone_at` when stored. `crawl_id` is accepted for the record and the caller's logs.
         """
         seen = set(seen_review_ids)
-        now = utc_now()
+        now = iso_utc(at) if at else utc_now()
         with self.transaction() as conn:
             rows = conn.execute(
                 "SELECT review_id FROM reviews WHERE site = ? AND subject_type = ? "

@@ -16,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from replay.harness import ScratchSite, review_page_requests, run_crawl
+from replay.harness import review_page_requests, run_crawl
+from sites.myanimelist.scratch import ScratchSite
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLES = 8
@@ -60,7 +61,9 @@ def feed_ids(title: int, count: int, newest: int = 0) -> list[int]:
 def crawl_rate(site: ScratchSite, db: Path, ids: str) -> tuple[float, int, int, float] | None:
     """A full crawl of the made-up titles: pages/s, pages, reviews, and seconds as Scrapy counts
     them (spider open to close, as for `scrapy bench`; process start-up is left out of both)."""
-    crawl = run_crawl(db, site.url, ["--anime", ids, "--mode", "full", "--verbose"], timeout=600)
+    crawl = run_crawl(
+        db, site.url, ["--anime", ids, "--mode", "full", "--verbose"], timeout=600, site="mal"
+    )
     if crawl.returncode != 0:
         print(f"   crawl failed ({crawl.returncode}): {crawl.stderr.strip()[-300:]}")
         return None
@@ -81,7 +84,7 @@ def update_requests(site: ScratchSite, db: Path, ids: str, count: int) -> bool:
         if k:
             site.publish({("anime", t): feed_ids(t, count, newest=added) for t in titles()})
         site.take_log()
-        result = run_crawl(db, site.url, ["--anime", ids], timeout=300)
+        result = run_crawl(db, site.url, ["--anime", ids], timeout=300, site="mal")
         per_feed = len(review_page_requests(site.take_log())) / TITLES
         limit = 1 if k == 0 else math.ceil(k / PER_PAGE) + 1
         good = result.returncode == 0 and per_feed <= limit
@@ -96,10 +99,10 @@ def parse_and_store_ms(site_dir: Path, scratch: Path) -> tuple[float, float]:
     the ceiling they put on a crawl that runs both in one thread."""
     from archive.store import open_archive
     from items import RawPage
-    from parsers import parser_for
-    from spiders.mal import title_reviews_url
+    from sites import site_named
+    from sites.myanimelist.feeds import title_reviews_url
 
-    parser = parser_for("myanimelist")
+    parser = site_named("myanimelist").parser
     bodies = [(site_dir / f"anime-1-p{n}.html").read_bytes() for n in range(1, 11)]
     urls = [title_reviews_url("anime", 1, n) for n in range(1, 11)]
     started = time.perf_counter()

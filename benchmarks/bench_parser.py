@@ -16,8 +16,8 @@ from pathlib import Path
 
 import lxml.html
 
-from parsers import myanimelist
 from parsers.errors import PageError
+from sites.myanimelist import parser as myanimelist
 
 MIN_REVIEWS_PER_S = 1500
 MAX_RATIO = 2.0

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from replay.harness import ScratchSite
+from sites.myanimelist.scratch import ScratchSite
 
 FIXTURES = Path(
     os.environ.get("REVIEW_FIXTURES") or Path(__file__).resolve().parents[2] / "shared" / "fixtures"

@@ -19,28 +19,33 @@ from typing import Any
 from hoard.errors import UsageError
 
 TOP_KEYS = ("db", "settings", "watch")
-WATCH_KEYS = ("anime", "manga", "recent", "user", "mode", "site")
-SITES = {"mal": "myanimelist", "myanimelist": "myanimelist"}
-"""Site names a watch may use, and the site each one means."""
-RECENT_KINDS = ("anime", "manga")
+COMMON_WATCH_KEYS = ("site", "mode")
+"""Keys every [[watch]] takes; the others are its site's feed options (`sites.Site.options`)."""
 MODES = ("update", "full")
 
-EXAMPLE = """\
-db = "archive.db"          # relative to this file
-[settings]                 # any Scrapy setting
-DOWNLOAD_DELAY = 4
-[[watch]]
-site = "mal"
-anime = [1, 5114]
-manga = [1]
-mode = "update"            # default: stop at known reviews; "full": every page
-[[watch]]
-site = "mal"
-recent = "anime"
-"""
+
+def _example() -> str:
+    """A whole watchlist made of the sites' own example watches (`Site.watch_examples`)."""
+    from sites import all_sites
+
+    watches = [
+        f'[[watch]]\nsite = "{site.key}"\n{example}'
+        for site in all_sites().values()
+        for example in site.watch_examples
+    ]
+    first, *rest = watches
+    first = first.rstrip("\n") + (
+        '\nmode = "update"            # default: stop at known reviews; "full": every page\n'
+    )
+    return (
+        'db = "archive.db"          # relative to this file\n'
+        "[settings]                 # any Scrapy setting\n"
+        "DOWNLOAD_DELAY = 4\n" + "".join([first, *rest])
+    )
+
+
+EXAMPLE = _example()
 """A whole watchlist, shown by `hoard update --help`; tests load it, so the help stays valid."""
-"""`update`: stop paging a feed at the first page with nothing new; `full`: read every page (and
-mark reviews no longer listed as gone)."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -48,15 +53,10 @@ class Watch:
     """One `[[watch]]` table: feeds of one site to crawl on every run."""
 
     site: str
-    """Site key as the parsers know it ("myanimelist")."""
-    anime: tuple[int, ...] = ()
-    """Anime ids whose review tabs are crawled."""
-    manga: tuple[int, ...] = ()
-    """Manga ids whose review tabs are crawled."""
-    recent: str | None = None
-    """"anime" or "manga": the site-wide listing of the newest reviews."""
-    user: str | None = None
-    """A user name whose profile reviews are crawled."""
+    """Site key ("myanimelist"), whatever name the file used."""
+    options: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """The site's feed options and their values (`(("anime", ("1", "5114")),)`), as the spider
+    takes them."""
     mode: str = "update"
     """"update" (stop at what the archive already has) or "full" (read every page)."""
     number: int = 1
@@ -66,17 +66,14 @@ class Watch:
 
     @property
     def feeds(self) -> list[str]:
-        """The feed keys this watch crawls, as the spider names them in its stats."""
-        keys = [f"anime:{i}" for i in self.anime] + [f"manga:{i}" for i in self.manga]
-        if self.recent:
-            keys.append(f"recent:{self.recent}")
-        if self.user:
-            keys.append(f"user:{self.user}")
-        return keys
+        """The feed keys this watch crawls, as the site names them in stats."""
+        from sites import site_named
+
+        return [f.key for f in site_named(self.site).make_feeds(dict(self.options))]
 
     @property
     def label(self) -> str:
-        """How messages name this watch: `watch #2 (mal recent=anime, line 11)`."""
+        """How messages name this watch: `watch #2 (myanimelist recent:anime, line 11)`."""
         return f"watch #{self.number} ({self.site} {' '.join(self.feeds)}, line {self.line})"
 
 
@@ -238,12 +235,17 @@ def _known_settings() -> dict[str, Any]:
 
     import settings as project_settings  # the project's Scrapy settings module
     from hoard.supervise import SUPERVISOR_SETTINGS
+    from sites import all_sites
 
     known: dict[str, Any] = dict(SUPERVISOR_SETTINGS)
     for module in (default_settings, project_settings):
         for key in dir(module):
             if key.isupper():
                 known[key] = getattr(module, key)
+    # The older spelling of HOARD_BASE_URLS: a `<NAME>_BASE_URL` for any of a site's names.
+    for site in all_sites().values():
+        for name in site.names:
+            known.setdefault(f"{name.upper()}_BASE_URL", "")
     return known
 
 
@@ -278,65 +280,77 @@ def _same_kind(default: Any, value: Any) -> bool:
     return True
 
 
+def _values(value: Any) -> list[str] | None:
+    """A watch value as the spider's strings: a number, a string or a list of them; None when
+    it is none of these."""
+    items = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, int | str):
+            return None
+        out += [p.strip() for p in str(item).split(",") if p.strip()]
+    return out
+
+
 def _check_watch(raw: dict[str, Any], number: int, lines: _Lines, fail: Any) -> Watch:
-    """One [[watch]] table: known keys, right types, at least one feed."""
+    """One [[watch]] table: a known site, its own keys, right values, at least one feed."""
+    from parsers.errors import PageError
+    from sites import all_sites, site_named
+
     header = lines.table("watch", number)
 
     def line_of(key: str) -> int:
         return lines.key(key, "watch", number)
 
-    for key in raw:
-        if key not in WATCH_KEYS:
-            raise fail(
-                line_of(key),
-                f"unknown key {key!r} in [[watch]] (known: {_known(WATCH_KEYS)})"
-                + _suggest(key, WATCH_KEYS),
-            )
-    site = raw.get("site")
-    if site is None:
-        raise fail(header, "[[watch]] without 'site': add site = \"mal\"")
-    if not isinstance(site, str) or site.lower() not in SITES:
+    name = raw.get("site")
+    names = [n for s in all_sites().values() for n in s.names]
+    if name is None:
+        raise fail(header, f"[[watch]] without 'site': add site = \"{names[0]}\"")
+    try:
+        if not isinstance(name, str):
+            raise PageError(f"not a site name: {name!r}")
+        site = site_named(name)
+    except PageError:
         raise fail(
-            line_of("site"),
-            f"unknown site {site!r} in [[watch]] (known: {_known(sorted(SITES))})",
-        )
-    ids: dict[str, tuple[int, ...]] = {}
-    for key in ("anime", "manga"):
-        value = raw.get(key, [])
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = [value]
-        if not isinstance(value, list) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
-        ):
+            line_of("site"), f"unknown site {name!r} in [[watch]] (known: {_known(names)})"
+        ) from None
+    keys = (*COMMON_WATCH_KEYS, *(o.name for o in site.options))
+    for key in raw:
+        if key not in keys:
             raise fail(
                 line_of(key),
-                f"'{key}' must be a list of positive title ids, e.g. {key} = [1, 5114]; "
-                f"got {value!r}",
+                f"unknown key {key!r} in [[watch]] of {site.key} (known: {_known(keys)})"
+                + _suggest(key, keys),
             )
-        ids[key] = tuple(dict.fromkeys(value))
-    recent = raw.get("recent")
-    if recent is not None and recent not in RECENT_KINDS:
-        raise fail(line_of("recent"), f'\'recent\' must be "anime" or "manga", not {recent!r}')
-    user = raw.get("user")
-    if user is not None and (not isinstance(user, str) or not user.strip()):
-        raise fail(line_of("user"), f"'user' must be a user name in quotes, not {user!r}")
+    options: list[tuple[str, tuple[str, ...]]] = []
+    for option in site.options:
+        if option.name not in raw:
+            continue
+        values = _values(raw[option.name])
+        example = ", ".join(f'"{c}"' for c in option.choices) or "..."
+        if values is None or not values:
+            raise fail(
+                line_of(option.name),
+                f"'{option.name}' must be a value or a list of them ({option.help.rstrip('.')}),"
+                f" e.g. {option.name} = [{example}]; got {raw[option.name]!r}",
+            )
+        bad = [v for v in values if option.choices and v not in option.choices]
+        if bad:
+            raise fail(
+                line_of(option.name),
+                f"'{option.name}' must be one of {_known(option.choices)}, not {bad[0]!r}",
+            )
+        options.append((option.name, tuple(dict.fromkeys(values))))
     mode = raw.get("mode", "update")
     if mode not in MODES:
         raise fail(line_of("mode"), f"'mode' must be one of {_known(MODES)}, not {mode!r}")
-    watch = Watch(
-        site=SITES[site.lower()],
-        anime=ids["anime"],
-        manga=ids["manga"],
-        recent=recent,
-        user=user,
-        mode=mode,
-        number=number,
-        line=header,
-    )
-    if not watch.feeds:
-        raise fail(
-            header,
-            '[[watch]] watches nothing: add anime = [ids], manga = [ids], recent = "anime" '
-            'or user = "name"',
-        )
-    return watch
+    for name, given in options:
+        try:
+            site.make_feeds({name: given})
+        except ValueError as exc:
+            raise fail(line_of(name), f"'{name}': {exc}") from None
+    feeds = site.make_feeds(dict(options))
+    if not feeds:
+        wanted = ", ".join(f"{o.name} = [...]" for o in site.options)
+        raise fail(header, f"[[watch]] watches nothing: add one of {wanted}")
+    return Watch(site=site.key, options=tuple(options), mode=mode, number=number, line=header)

@@ -214,14 +214,10 @@ def run_crawls(
     check_specs(settings, specs)
     crawl_id: int | None = None
     if record:
-        from archive.store import open_archive
+        from archive.writer import start_run
 
-        with open_archive(db_path) as archive:
-            args = {
-                "specs": [s.describe() for s in specs],
-                "settings": dict(settings_overrides or {}),
-            }
-            crawl_id = archive.start_crawl(command_line, json.dumps(args))
+        args = {"specs": [s.describe() for s in specs], "settings": dict(settings_overrides or {})}
+        crawl_id = start_run(db_path, command_line, json.dumps(args, default=str))
         settings.set("HOARD_CRAWL_ID", crawl_id, priority="cmdline")
     started = time.monotonic()
     process = CrawlerProcess(settings)
@@ -230,7 +226,7 @@ def run_crawls(
         crawler = process.create_crawler(spec.spider)
         if on_crawler is not None:
             on_crawler(crawler)
-        process.crawl(crawler, **spec.args)
+        process.crawl(crawler, **spec.args, **known_reviews(db_path, crawler, spec))
         crawlers.append((spec, crawler))
     process.start(install_signal_handlers=install_signal_handlers)
     outcomes = []
@@ -244,24 +240,37 @@ def run_crawls(
     return result
 
 
+def known_reviews(db_path: str, crawler: Crawler, spec: CrawlSpec) -> dict[str, Any]:
+    """Update mode's question ("all archived and unchanged?"), answered from the archive's
+    digests of the spider's site, read once here and handed to the spider."""
+    if spec.args.get("mode", "update") != "update":
+        return {}
+    from archive.known import KnownReviews
+
+    site_key = getattr(crawler.spidercls, "site_key", None)
+    if site_key is None:
+        return {}
+    return {"archived_unchanged": KnownReviews.read(db_path, site_key)}
+
+
 def finish_crawl(db_path: str, result: CrawlResult, alarms: list[Any] | None = None) -> None:
     """Close the result's `crawls` row with its outcome, counts and finish reasons."""
-    from archive.store import open_archive
+    from archive.writer import finish_run
 
     assert result.crawl_id is not None
     s = result.stats
     outcome = "alarm" if alarms else result.outcome
-    with open_archive(db_path) as archive:
-        archive.finish_crawl(
-            result.crawl_id,
-            outcome,
-            reviews_new=int(s.get("hoard/reviews_new", 0)),
-            reviews_updated=int(s.get("hoard/reviews_updated", 0)),
-            reviews_unchanged=int(s.get("hoard/reviews_unchanged", 0)),
-            reviews_rejected=int(s.get("hoard/reviews_rejected", 0)),
-            pages_stored=int(s.get("hoard/pages_stored", 0)),
-            requests=int(s.get("downloader/request_count", 0)),
-            errors=result.failures,
-            alarms=alarms,
-            finish_reason=", ".join(sorted({o.finish_reason for o in result.outcomes})),
-        )
+    finish_run(
+        db_path,
+        result.crawl_id,
+        outcome,
+        reviews_new=int(s.get("hoard/reviews_new", 0)),
+        reviews_updated=int(s.get("hoard/reviews_updated", 0)),
+        reviews_unchanged=int(s.get("hoard/reviews_unchanged", 0)),
+        reviews_rejected=int(s.get("hoard/reviews_rejected", 0)),
+        pages_stored=int(s.get("hoard/pages_stored", 0)),
+        requests=int(s.get("downloader/request_count", 0)),
+        errors=result.failures,
+        alarms=alarms,
+        finish_reason=", ".join(sorted({o.finish_reason for o in result.outcomes})),
+    )

@@ -327,34 +327,31 @@ def record(db_path: Path, result: CrawlResult, outcome: Outcome) -> None:
     """Close the run's `crawls` row: outcome, alarms, finish reason, per-feed counts."""
     if result.crawl_id is None:
         return
-    from archive.store import open_archive
+    from archive.writer import finish_run
 
     s = outcome.stats
-    with open_archive(db_path) as archive:
-        archive.finish_crawl(
-            result.crawl_id,
-            outcome.outcome,
-            reviews_new=_count(s, "hoard/reviews_new"),
-            reviews_updated=_count(s, "hoard/reviews_updated"),
-            reviews_unchanged=_count(s, "hoard/reviews_unchanged"),
-            reviews_rejected=_count(s, "hoard/reviews_rejected"),
-            pages_stored=_count(s, "hoard/pages_stored"),
-            requests=page_requests(s),
-            errors=outcome.errors,
-            alarms=[a.to_dict() for a in outcome.alarms],
-            finish_reason=", ".join(sorted({o.finish_reason for o in result.outcomes})),
-        )
-        finished = outcome.outcome != "interrupted" and outcome.stats["finish_reason"] == "finished"
-        archive.record_crawl_feeds(
-            result.crawl_id,
-            {
-                feed: {
-                    **asdict(counts),
-                    "complete": finished and not (counts.page_errors or counts.request_errors),
-                }
-                for feed, counts in outcome.feeds.items()
-            },
-        )
+    finished = outcome.outcome != "interrupted" and outcome.stats["finish_reason"] == "finished"
+    finish_run(
+        str(db_path),
+        result.crawl_id,
+        outcome.outcome,
+        reviews_new=_count(s, "hoard/reviews_new"),
+        reviews_updated=_count(s, "hoard/reviews_updated"),
+        reviews_unchanged=_count(s, "hoard/reviews_unchanged"),
+        reviews_rejected=_count(s, "hoard/reviews_rejected"),
+        pages_stored=_count(s, "hoard/pages_stored"),
+        requests=page_requests(s),
+        errors=outcome.errors,
+        alarms=[a.to_dict() for a in outcome.alarms],
+        finish_reason=", ".join(sorted({o.finish_reason for o in result.outcomes})),
+        feeds={
+            feed: {
+                **asdict(counts),
+                "complete": finished and not (counts.page_errors or counts.request_errors),
+            }
+            for feed, counts in outcome.feeds.items()
+        },
+    )
 
 
 def close_abandoned(db_path: Path, stream: TextIO) -> None:
@@ -409,8 +406,9 @@ def feed_history(
 
 def catch_up(db_path: Path, specs: list[CrawlSpec], feeds: Iterable[str]) -> list[CrawlSpec]:
     """`specs` with `catch_up=` naming the feeds a dead or failed earlier run left unfinished, so
-    update mode walks past the pages it already has and fetches what that run missed. Site-wide
-    listings (`recent:`) are a stream, not a finite list: they are never caught up on."""
+    update mode walks past the pages it already has and fetches what that run missed. Only
+    walkable feeds (a subject's whole list) are caught up on: a listing or a profile is a
+    stream, not a finite list."""
     if not db_path.exists():
         return specs
     from archive.queries import unfinished_feeds
@@ -419,7 +417,7 @@ def catch_up(db_path: Path, specs: list[CrawlSpec], feeds: Iterable[str]) -> lis
 
     conn = read_connection(db_path)
     try:
-        behind = unfinished_feeds(conn, [f for f in feeds if not f.startswith("recent:")])
+        behind = unfinished_feeds(conn, [f for f in feeds if f in walkable_feeds(specs)])
     finally:
         conn.close()
     if not behind:
@@ -436,15 +434,28 @@ def log_settings(path: Path | None, verbose: bool = False) -> dict[str, Any]:
     return {"LOG_LEVEL": "INFO" if verbose else "ERROR"}
 
 
-def feeds_of(specs: list[CrawlSpec]) -> list[str]:
-    """The feed keys (`anime:1`, ...) the specs' spiders will read, as the spiders name them."""
+def _spiders(specs: list[CrawlSpec]) -> list[Any]:
     from scrapy.spiderloader import SpiderLoader
 
     from hoard.crawling import project_settings
 
     loader = SpiderLoader.from_settings(project_settings())
-    spiders = [loader.load(s.spider)(**s.args) for s in specs]
-    return [key for spider in spiders for key in getattr(spider, "feeds", {})]
+    return [loader.load(s.spider)(**s.args) for s in specs]
+
+
+def feeds_of(specs: list[CrawlSpec]) -> list[str]:
+    """The feed keys (`anime:1`, ...) the specs' spiders will read, as the spiders name them."""
+    return [key for spider in _spiders(specs) for key in getattr(spider, "feeds", {})]
+
+
+def walkable_feeds(specs: list[CrawlSpec]) -> set[str]:
+    """The keys of the specs' feeds that list a subject's every review."""
+    return {
+        key
+        for spider in _spiders(specs)
+        for key, progress in getattr(spider, "feeds", {}).items()
+        if progress.feed.walkable
+    }
 
 
 def supervise(

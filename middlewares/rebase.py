@@ -1,10 +1,12 @@
 """Send a site's requests to another base URL (a replay site or a mirror), and map URLs back.
 
-Spiders work with canonical URLs (`https://myanimelist.net/...`) from start to finish: what they
-request, what parsers see, what the archive stores. A spider that declares `canonical_base` and
-`base_url_setting` (e.g. `MAL_BASE_URL`) gets every request to the canonical site rewritten to the
-configured base just before download, links found in pages included, since they are followed as
-canonical URLs too. The response keeps the URL it was fetched from; `canonical_url()` maps it back.
+Spiders work with canonical URLs (the site's own `base_url`) from start to finish: what they
+request, what parsers see, what the archive stores. Where a site is reached elsewhere
+(`HOARD_BASE_URLS = {"SITE": "URL"}`, or a `<NAME>_BASE_URL` setting for any of the site's names,
+so `MAL_BASE_URL` keeps working), the spider's `bases` are (canonical, base) and every request to
+the canonical site is rewritten to the base just before download, links found in pages included,
+since they are followed as canonical URLs too. The response keeps the URL it was fetched from;
+`canonical_url()` maps it back.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
-    from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Request
+
+    from sites import Site
 
 
 def _origin(url: str) -> tuple[str, str]:
@@ -44,14 +47,15 @@ def canonical_url(url: str, canonical: str, base: str) -> str:
     return urlunsplit((scheme, netloc, path or "/", parts.query, parts.fragment))
 
 
-def spider_bases(spider: Spider | None, settings: Any) -> tuple[str, str] | None:
-    """(canonical, base) for a spider that declares them and has a different base set; else None."""
-    canonical = getattr(spider, "canonical_base", None)
-    setting = getattr(spider, "base_url_setting", None)
-    if not canonical or not setting:
-        return None
-    base = str(settings.get(setting) or canonical)
-    return None if _origin(base) == _origin(canonical) else (canonical, base)
+def base_url_for(site: Site, settings: Any) -> str:
+    """Where `site` is reached: `HOARD_BASE_URLS[key]`, else a `<NAME>_BASE_URL` setting for any
+    of its names, else its own base URL. A trailing slash is dropped."""
+    mapping = settings.getdict("HOARD_BASE_URLS") if hasattr(settings, "getdict") else {}
+    for name in site.names:
+        value = mapping.get(name) or settings.get(f"{name.upper()}_BASE_URL")
+        if value:
+            return str(value).rstrip("/")
+    return site.base_url
 
 
 class RebaseMiddleware:
@@ -69,7 +73,7 @@ class RebaseMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> Request | None:
-        bases = spider_bases(self.crawler.spider, self.crawler.settings)
+        bases = getattr(self.crawler.spider, "bases", None)
         if bases is None:
             return None
         moved = rebase_url(request.url, *bases)

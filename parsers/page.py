@@ -22,3 +22,17 @@ class ParsedPage:
     block_count: int = 0
     kind: str = "unknown"
     """What sort of page this was, in the parser's words ("reviews_tab", "title_main", ...)."""
+
+
+@dataclass(slots=True, frozen=True)
+class TextCompletion:
+    """The whole text of a review that a list page showed cut (Letterboxd's "more").
+
+    Not a review on its own: the archive stores `text` as the completion of the cut text it
+    holds (or will hold) for (`site`, `review_id`), never as an edit.
+    """
+
+    site: str
+    review_id: str
+    text: str
+    """The whole review, clean."""

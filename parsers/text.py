@@ -7,9 +7,10 @@ fast, its page furniture dropped), `element_text()` (any element) or `clean_text
 - `<br>` becomes a line break; a blank line separates paragraphs; never more than one blank line;
   each line stripped; runs of spaces/tabs inside a line become one space; newlines in the HTML
   source inside a paragraph are spaces.
-- Entities are decoded twice: MyAnimeList escapes its text once more than the HTML needs
-  (`Ed&amp;rsquo;s` in the page is `Ed’s`). Only well-formed entities (`&name;`, `&#N;`) are
-  decoded the second time, so "R&D" or "&notice" written by an author stay as written.
+- Entities are decoded once (by the HTML parser). A site that escapes its text once more than
+  the HTML needs (MyAnimeList: `Ed&amp;rsquo;s` in the page is `Ed’s`) asks for a second pass
+  with `unescape_twice=True`; only well-formed entities (`&name;`, `&#N;`) are decoded then, so
+  "R&D" or "&notice" written by an author stay as written. Other sites keep `&lt;3` as written.
 - Mojibake (UTF-8 read as Windows-1252: `â€™`) is repaired with ftfy's encoding fixes only, and
   only on text that shows its marks, because ftfy costs more than the whole page parse.
 - Spoiler blocks keep their text; their "Show spoiler"/"Hide spoiler" buttons (`<input>`) go.
@@ -154,10 +155,11 @@ def fix_mojibake(text: str) -> str:
     return ftfy.fix_encoding(_LOST_9D.sub("â€\x9d", text))
 
 
-def clean_text(raw: str) -> str:
+def clean_text(raw: str, unescape_twice: bool = False) -> str:
     """Raw review text (source whitespace as is, `BREAK` for each `<br>`, `BLOCK_EDGE` around
-    block elements) to the contract's text."""
-    text = unescape_again(raw) if "&" in raw else raw
+    block elements) to the contract's text. `unescape_twice` is for sites that escape their text
+    twice (MyAnimeList)."""
+    text = unescape_again(raw) if unescape_twice and "&" in raw else raw
     if not text.isascii():
         text = fix_mojibake(text)
     if BLOCK_EDGE in text:
@@ -202,11 +204,34 @@ Skip = Callable[[etree._Element], bool]
 Furniture = Callable[[etree._Element], Iterable[etree._Element]]
 
 
-def element_text(element: etree._Element, skip: Skip | None = None) -> str:
+def element_text(
+    element: etree._Element, skip: Skip | None = None, unescape_twice: bool = False
+) -> str:
     """The clean text of an element: its text without the elements `skip` rejects."""
     parts: list[str] = []
     _collect(element, parts, skip)
-    return clean_text("".join(parts))
+    return clean_text("".join(parts), unescape_twice)
+
+
+def plain_text(text: str) -> str:
+    """Plain text with `\n` line breaks (a JSON API's review body) to the contract's text: each
+    line break is kept as one, blank lines fold to one, lines stripped, spaces folded. No entity
+    decoding: plain text has none."""
+    raw = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", BREAK)
+    return clean_text(raw)
+
+
+def html_fragment_text(fragment: str, skip: Skip | None = None) -> str:
+    """An HTML fragment held in page data (a JSON field with markup) to the contract's text:
+    `<br>` a line break, block elements their own paragraphs, entities decoded once."""
+    if not fragment.strip():
+        return ""
+    if "<" not in fragment and "&" not in fragment:
+        return clean_text(fragment)
+    import lxml.html
+
+    root = lxml.html.fragment_fromstring(_xml_safe(fragment), create_parent="div")
+    return element_text(root, skip)
 
 
 def raw_text(element: etree._Element, skip: Skip | None = None) -> str:
@@ -252,11 +277,12 @@ class TextReader:
     the same input.
     """
 
-    def __init__(self, furniture: Furniture | None = None) -> None:
+    def __init__(self, furniture: Furniture | None = None, unescape_twice: bool = False) -> None:
         # normalize-space() collapses XML whitespace (space, tab, CR, LF) in C: the text then
         # needs no per-word work in Python. Other spaces (no-break...) are left as they are.
         self._normalized = etree.XPath("normalize-space(.)", smart_strings=False)
         self._furniture = furniture
+        self._unescape_twice = unescape_twice
 
     def raw(self, element: etree._Element) -> str:
         """The container's raw text (with `BREAK`/`BLOCK_EDGE` marks) for `clean_text()`."""
@@ -280,7 +306,7 @@ class TextReader:
 
     def text(self, element: etree._Element) -> str:
         """The container's clean text."""
-        return clean_text(self.raw(element))
+        return clean_text(self.raw(element), self._unescape_twice)
 
 
 def drop_element(element: etree._Element) -> None:

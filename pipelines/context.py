@@ -1,16 +1,12 @@
-"""What the pipelines of one run share: the archive, the crawl row, the write buffer, the counts.
-
-In a Scrapy crawl there is one context per crawler (found with `PipelineContext.for_crawler`);
-`hoard import` and `hoard reparse` make one directly and run the same pipeline classes through
-`pipelines.chain.PipelineChain`, without an engine.
+"""What the writer's steps of one run share: the archive, the crawl row, the write buffer, the
+counts. `archive.writer.ArchiveWriter` makes one per run and hands it to each step.
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Self, TypeVar
+from typing import TypedDict, TypeVar
 
 from archive.store import Archive, BatchResult, Reject
 from items import RawPage, Review
@@ -27,7 +23,6 @@ PAGES_SEEN = "hoard/pages_seen"
 DEFAULT_BATCH_SIZE = 500
 """Reviews buffered before a write; a killed run loses at most this many unflushed items."""
 
-_BY_CRAWLER: weakref.WeakKeyDictionary[Any, PipelineContext] = weakref.WeakKeyDictionary()
 T = TypeVar("T")
 
 
@@ -66,28 +61,6 @@ class PipelineContext:
         """With `background`, one thread owns the archive and writes a batch while the crawl
         parses the next pages (SQLite works without the GIL); at most one batch is in flight."""
         self._in_flight: Future[BatchResult] | None = None
-
-    @classmethod
-    def for_crawler(cls, crawler: Any) -> PipelineContext:
-        """The one context of this crawler, made from its settings on first use."""
-        ctx = _BY_CRAWLER.get(crawler)
-        if ctx is None:
-            settings = crawler.settings
-            crawl_id = settings.get("HOARD_CRAWL_ID")
-            stats = crawler.stats
-
-            def inc(key: str, n: int) -> None:
-                stats.inc_value(key, n)
-
-            ctx = cls(
-                str(settings.get("HOARD_DB", "archive.db")),
-                crawl_id=int(crawl_id) if crawl_id not in (None, "") else None,
-                batch_size=settings.getint("HOARD_STORE_BATCH", DEFAULT_BATCH_SIZE),
-                inc_value=inc,
-                background=settings.getbool("HOARD_STORE_THREAD", True),
-            )
-            _BY_CRAWLER[crawler] = ctx
-        return ctx
 
     @property
     def archive(self) -> Archive:
@@ -181,13 +154,28 @@ class PipelineContext:
 
 
 class ContextPipeline:
-    """Base of the archive's pipelines: built on the run's shared context, by Scrapy or by
-    `pipelines.chain.PipelineChain`."""
+    """Base of the writer's steps: each is built on the run's shared context."""
 
     def __init__(self, ctx: PipelineContext) -> None:
         self.ctx = ctx
 
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> Self:
-        """Scrapy's constructor: the pipeline on this crawler's shared context."""
-        return cls(PipelineContext.for_crawler(crawler))
+
+class CrawlCounts(TypedDict):
+    """The review and page counts of a run, named as the `crawls` columns."""
+
+    reviews_new: int
+    reviews_updated: int
+    reviews_unchanged: int
+    reviews_rejected: int
+    pages_stored: int
+
+
+def crawl_counts(ctx: PipelineContext) -> CrawlCounts:
+    """The run's review and page counts, named as the `crawls` columns."""
+    return CrawlCounts(
+        reviews_new=ctx.count(REVIEWS_NEW),
+        reviews_updated=ctx.count(REVIEWS_UPDATED),
+        reviews_unchanged=ctx.count(REVIEWS_UNCHANGED),
+        reviews_rejected=ctx.count(REVIEWS_REJECTED),
+        pages_stored=ctx.count(PAGES_STORED),
+    )

@@ -1,4 +1,4 @@
-"""Pipeline 1 of 4: normalize a review's fields to one spelling before it is checked and stored."""
+"""Step 1 of 4: normalize a review's fields to one spelling before it is checked and stored."""
 
 from __future__ import annotations
 

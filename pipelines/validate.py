@@ -1,4 +1,4 @@
-"""Pipeline 2 of 4: check a review against the contract; a failure is recorded, never lost.
+"""Step 2 of 4: check a review against the contract; a failure is recorded, never lost.
 
 A review that fails goes to the `rejects` table with the reason, its page and the raw item, is
 counted as `hoard/reviews_rejected`, and only then dropped.
@@ -14,7 +14,6 @@ from scrapy.exceptions import DropItem
 
 from archive.store import Reject
 from items import CONTRACT_FIELDS, RECOMMENDATIONS, RawPage, Review
-from parsers.myanimelist import REACTION_KEYS as MAL_REACTION_KEYS
 from pipelines.context import REVIEWS_REJECTED, ContextPipeline
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
@@ -54,17 +53,24 @@ def problems(review: Review) -> list[str]:
         out.append(f"recommendation {review.recommendation!r} is not one of {RECOMMENDATIONS}")
     if any(not isinstance(t, str) or not _SLUG.match(t) for t in review.tags):
         out.append(f"tags {review.tags!r} are not lowercase slugs")
-    if review.reactions is not None:
-        if not all(_is_count(v) for v in review.reactions.values()):
-            out.append("reactions are not non-negative counts")
-        elif review.site == "myanimelist" and set(review.reactions) != set(MAL_REACTION_KEYS):
-            out.append(f"reactions keys {sorted(review.reactions)} are not MAL's seven")
+    if review.reactions is not None and not all(_is_count(v) for v in review.reactions.values()):
+        out.append("reactions are not non-negative counts")
     if review.helpful_count is not None and not _is_count(review.helpful_count):
         out.append(f"helpful_count {review.helpful_count!r} is not a count")
     clash = set(review.extra) & set(CONTRACT_FIELDS)
     if clash:
         out.append(f"extra fields reuse contract names {sorted(clash)}")
+    if not out:
+        out += _site_checks(review)
     return out
+
+
+def _site_checks(review: Review) -> list[str]:
+    """The checks the review's own site declares (MyAnimeList: its seven reactions)."""
+    from sites import all_sites
+
+    site = all_sites().get(review.site)
+    return site.check_review(review) if site is not None else []
 
 
 def raw_item(item: Any) -> dict[str, Any]:

@@ -27,6 +27,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 MANIFEST_NAME = "manifest.json"
 FAULT_KINDS = ("delay", "429", "503", "500", "drop", "truncate")
@@ -145,26 +146,37 @@ def parse_manifest(data: dict[str, Any], where: str) -> Manifest:
     return Manifest(routes=routes, robots_txt=str(data.get("robots_txt", DEFAULT_ROBOTS_TXT)))
 
 
-# The saved MyAnimeList pages of ../shared/fixtures/myanimelist at the paths they came from
-# (see that folder's README). Only first pages were saved, so their "More Reviews" links go.
-MAL_FIXTURE_ROUTES: list[dict[str, Any]] = [
-    {"path": "/anime/1/*/reviews", "file": "anime-1-reviews-2022-10.html", "query": {"p": "1"},
-     "last_page": True},
-    {"path": "/manga/1/*/reviews", "file": "manga-1-reviews-2026-01.html", "query": {"p": "1"},
-     "last_page": True},
-    {"path": "/anime/32995/*/reviews", "file": "anime-32995-reviews-2017-old.html",
-     "query": {"p": "1"}, "last_page": True},
-    {"path": "/anime/44511/*/reviews", "file": "anime-44511-reviews-2021-old-empty.html"},
-    {"path": "/manga/121496/*/reviews", "file": "manga-121496-reviews-excerpt-2026-07.html"},
-    {"path": "/anime/11757/*", "file": "anime-11757-main-2023-02.html"},
-    {"path": "/manga/1706/*", "file": "manga-1706-main-2024-05.html"},
-    {"path": "/anime/1535/*", "file": "mobile-anime-1535-main-2024-05.html"},
-    {"path": "/anime/1535/*/reviews", "file": "mobile-anime-1535-main-2024-05.html"},
-]  # fmt: skip
+def site_routes(directory: Path) -> list[dict[str, Any]]:
+    """Routes for the saved pages of every site found in `directory` (a site's fixtures folder)
+    or in its site subfolders (the whole fixtures folder): each site's `replay_routes`, else
+    each saved page at the path and query of the URL it came from."""
+    from sites import all_sites
+
+    routes: list[dict[str, Any]] = []
+    for site in all_sites().values():
+        for folder in (directory, directory / (site.fixtures_folder or site.key)):
+            declared = site.replay_routes or [
+                _saved_page_route(name, url) for name, url in site.saved_pages.items()
+            ]
+            found = [
+                {**r, "file": str((folder / r["file"]).resolve())}
+                for r in declared
+                if (folder / r["file"]).is_file()
+            ]
+            if found:
+                routes += found
+                break
+    return routes
+
+
+def _saved_page_route(name: str, url: str) -> dict[str, Any]:
+    parts = urlsplit(url)
+    query = {k: v for k, v in parse_qsl(parts.query)}
+    return {"path": parts.path or "/", "file": name, "query": query}
 
 
 def load_manifest(directory: Path) -> Manifest:
-    """The manifest of `directory`: its manifest.json, else the built-in one for MAL fixtures.
+    """The manifest of `directory`: its manifest.json, else the sites' saved pages found there.
 
     ManifestError when there is neither, or the file is not a valid manifest.
     """
@@ -175,13 +187,13 @@ def load_manifest(directory: Path) -> Manifest:
         except (OSError, ValueError) as exc:
             raise ManifestError(f"{path}: not readable JSON ({exc}); fix or remove it") from exc
         return parse_manifest(data, str(path))
-    routes = [r for r in MAL_FIXTURE_ROUTES if (directory / r["file"]).is_file()]
+    routes = site_routes(directory)
     if not routes:
         raise ManifestError(
-            f"{directory}: no {MANIFEST_NAME} and none of the saved MyAnimeList pages; "
-            "point at ../shared/fixtures/myanimelist or write a manifest"
+            f"{directory}: no {MANIFEST_NAME} and no saved pages of a known site; "
+            "point at a folder of ../shared/fixtures or write a manifest"
         )
-    return parse_manifest({"routes": routes}, f"{directory} (built-in MAL manifest)")
+    return parse_manifest({"routes": routes}, f"{directory} (the sites' saved pages)")
 
 
 def write_manifest(directory: Path, manifest: Manifest) -> Path:

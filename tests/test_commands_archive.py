@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from parsers.myanimelist import PARSER_VERSION
+from sites.myanimelist.parser import PARSER_VERSION
 from tests.test_archive import BEBOP_URL, NEW, OLD, rows
 
 ROOT = Path(__file__).resolve().parent.parent

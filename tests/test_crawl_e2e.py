@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from replay.harness import ScratchSite, review_page_requests, run_crawl
+from replay.harness import review_page_requests, run_crawl
 from replay.manifest import Fault
+from sites.myanimelist.scratch import ScratchSite
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +41,7 @@ def archived_ids(db: Path) -> set[str]:
 def test_full_title_archived_then_update_fetches_one_page(site: ScratchSite, tmp_path: Path):
     db = tmp_path / "archive.db"
     site.publish({TITLE: FIFTY})
-    first = run_crawl(db, site.url, ["--anime", "1"])
+    first = run_crawl(db, site.url, ["--anime", "1"], site="mal")
     assert first.returncode == 0, first.stderr
     assert archived_ids(db) == {str(i) for i in FIFTY}
     log = site.take_log()
@@ -64,7 +65,7 @@ def test_full_title_archived_then_update_fetches_one_page(site: ScratchSite, tmp
     crawl = rows(db, "SELECT outcome, finish_reason, reviews_new FROM crawls WHERE id = 1")
     assert crawl == [("ok", "finished", 50)]
 
-    again = run_crawl(db, site.url, ["--anime", "1"])
+    again = run_crawl(db, site.url, ["--anime", "1"], site="mal")
     assert again.returncode == 0, again.stderr
     assert len(review_page_requests(site.take_log())) == 1
     assert "20 unchanged" in again.stdout
@@ -74,11 +75,11 @@ def test_full_title_archived_then_update_fetches_one_page(site: ScratchSite, tmp
 def test_update_archives_new_reviews_with_at_most_one_extra_page(site: ScratchSite, tmp_path):
     db = tmp_path / "archive.db"
     site.publish({TITLE: FIFTY})
-    assert run_crawl(db, site.url, ["--anime", "1"]).returncode == 0
+    assert run_crawl(db, site.url, ["--anime", "1"], site="mal").returncode == 0
     site.take_log()
     new = [5057, 5056, 5055, 5054, 5053, 5052, 5051]  # 7 new: page 1 has 7 new + 13 known
     site.publish({TITLE: new + FIFTY})
-    update = run_crawl(db, site.url, ["--anime", "1"])
+    update = run_crawl(db, site.url, ["--anime", "1"], site="mal")
     assert update.returncode == 0, update.stderr
     assert archived_ids(db) == {str(i) for i in new + FIFTY}
     # ceil(7/20) + 1: page 1 had new reviews, page 2 was all known, so paging stopped there.
@@ -89,10 +90,10 @@ def test_update_archives_new_reviews_with_at_most_one_extra_page(site: ScratchSi
 def test_update_keeps_paging_past_an_edited_review_and_keeps_both_versions(site, tmp_path):
     db = tmp_path / "archive.db"
     site.publish({TITLE: FIFTY})
-    assert run_crawl(db, site.url, ["--anime", "1"]).returncode == 0
+    assert run_crawl(db, site.url, ["--anime", "1"], site="mal").returncode == 0
     site.take_log()
     site.publish({TITLE: FIFTY}, edited=frozenset({5040}))  # on page 1; no new ids anywhere
-    update = run_crawl(db, site.url, ["--anime", "1"])
+    update = run_crawl(db, site.url, ["--anime", "1"], site="mal")
     assert update.returncode == 0, update.stderr
     # Page 1 is not all unchanged, so page 2 is read too; page 2 is, so paging stops there.
     assert len(review_page_requests(site.take_log())) == 2
@@ -110,7 +111,7 @@ def test_retry_after_on_429_and_503_loses_nothing_and_waits(site: ScratchSite, t
             ("anime", 1, 3): [Fault(kind="503", retry_after="1", times=1)],
         },
     )
-    result = run_crawl(db, site.url, ["--anime", "1"])
+    result = run_crawl(db, site.url, ["--anime", "1"], site="mal")
     assert result.returncode == 0, result.stderr
     assert archived_ids(db) == {str(i) for i in FIFTY}
     pages = review_page_requests(site.take_log())
@@ -128,7 +129,9 @@ def test_retry_after_on_429_and_503_loses_nothing_and_waits(site: ScratchSite, t
 def test_repeated_429_ends_the_crawl_with_a_reason(site: ScratchSite, tmp_path):
     db = tmp_path / "archive.db"
     site.publish({TITLE: FIFTY}, faults={("anime", 1, 1): [Fault(kind="429", retry_after="0")]})
-    result = run_crawl(db, site.url, ["--anime", "1"], {"HOARD_MAX_CONSECUTIVE_THROTTLED": "3"})
+    result = run_crawl(
+        db, site.url, ["--anime", "1"], {"HOARD_MAX_CONSECUTIVE_THROTTLED": "3"}, site="mal"
+    )
     assert result.returncode == 3
     assert result.stderr.strip().splitlines()[-1].startswith("hoard: crawl stopped (too_many_429)")
     assert len(review_page_requests(site.take_log())) == 3
@@ -138,7 +141,7 @@ def test_repeated_429_ends_the_crawl_with_a_reason(site: ScratchSite, tmp_path):
 def test_layout_change_ends_the_crawl_with_exit_3_and_keeps_the_page(site, tmp_path):
     db = tmp_path / "archive.db"
     site.publish({TITLE: FIFTY}, without_blocks=True)
-    result = run_crawl(db, site.url, ["--anime", "1"])
+    result = run_crawl(db, site.url, ["--anime", "1"], site="mal")
     assert result.returncode == 3
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(
@@ -154,7 +157,7 @@ def test_mobile_page_ends_the_crawl_with_exit_3(site, tmp_path, mal_fixtures):
     db = tmp_path / "archive.db"
     site.publish({TITLE: FIFTY})
     site.serve_file("/anime/1535/*/reviews", mal_fixtures / "mobile-anime-1535-main-2024-05.html")
-    result = run_crawl(db, site.url, ["--anime", "1535"])
+    result = run_crawl(db, site.url, ["--anime", "1535"], site="mal")
     assert result.returncode == 3
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("hoard: crawl stopped (mobile_page): anime:1535 page 1")
@@ -166,16 +169,16 @@ def test_mobile_page_ends_the_crawl_with_exit_3(site, tmp_path, mal_fixtures):
 def test_full_mode_marks_gone_and_clears_it_when_they_come_back(site, tmp_path):
     db = tmp_path / "archive.db"
     site.publish({TITLE: FIFTY})
-    assert run_crawl(db, site.url, ["--anime", "1", "--mode", "full"]).returncode == 0
+    assert run_crawl(db, site.url, ["--anime", "1", "--mode", "full"], site="mal").returncode == 0
     removed = [5049, 5020]
     site.publish({TITLE: [i for i in FIFTY if i not in removed]})
-    result = run_crawl(db, site.url, ["--anime", "1", "--mode", "full"])
+    result = run_crawl(db, site.url, ["--anime", "1", "--mode", "full"], site="mal")
     assert result.returncode == 0, result.stderr
     gone = rows(db, "SELECT review_id FROM reviews WHERE gone_at IS NOT NULL ORDER BY review_id")
     assert gone == [("5020",), ("5049",)]
     assert len(archived_ids(db)) == 50  # never deleted
     site.publish({TITLE: FIFTY})
-    assert run_crawl(db, site.url, ["--anime", "1", "--mode", "full"]).returncode == 0
+    assert run_crawl(db, site.url, ["--anime", "1", "--mode", "full"], site="mal").returncode == 0
     assert rows(db, "SELECT review_id FROM reviews WHERE gone_at IS NOT NULL") == []
 
 
@@ -184,7 +187,7 @@ def test_robots_txt_is_obeyed(tmp_path, mal_fixtures):
     robots = "User-agent: *\nDisallow: /manga/\n"
     with ScratchSite(tmp_path / "site", mal_fixtures, robots_txt=robots) as site:
         site.publish({TITLE: FIFTY[:5], ("manga", 1): FIFTY[:5]})
-        result = run_crawl(db, site.url, ["--anime", "1", "--manga", "1"])
+        result = run_crawl(db, site.url, ["--anime", "1", "--manga", "1"], site="mal")
         log = site.take_log()
     assert [e["path"] for e in log] == ["/robots.txt", "/anime/1/_/reviews"]
     assert archived_ids(db) == {str(i) for i in FIFTY[:5]}
@@ -201,7 +204,7 @@ def test_500_dropped_connection_and_truncated_body_are_retried_and_lose_nothing(
             ("anime", 1, 3): [Fault(kind="truncate", times=1)],
         },
     )
-    result = run_crawl(db, site.url, ["--anime", "1"])
+    result = run_crawl(db, site.url, ["--anime", "1"], site="mal")
     assert result.returncode == 0, result.stderr
     assert archived_ids(db) == {str(i) for i in FIFTY}
     pages = review_page_requests(site.take_log())
@@ -220,7 +223,7 @@ def test_500_dropped_connection_and_truncated_body_are_retried_and_lose_nothing(
 def test_a_page_that_keeps_failing_makes_exit_1_and_keeps_the_rest(site, tmp_path):
     db = tmp_path / "archive.db"
     site.publish({TITLE: FIFTY}, faults={("anime", 1, 2): [Fault(kind="500")]})
-    result = run_crawl(db, site.url, ["--anime", "1", "--mode", "full"])
+    result = run_crawl(db, site.url, ["--anime", "1", "--mode", "full"], site="mal")
     assert result.returncode == 1
     assert (
         result.stderr.strip().splitlines()[-1].startswith("hoard: 1 request(s) or item(s) failed")
@@ -234,7 +237,7 @@ def test_recent_listing_is_walked_then_updated_with_one_request(site, tmp_path):
     db = tmp_path / "archive.db"
     listing = list(range(9030, 9000, -1))  # two pages: 20 + 10
     site.publish({}, listings={"anime": listing})
-    first = run_crawl(db, site.url, ["--recent", "anime"])
+    first = run_crawl(db, site.url, ["--recent", "anime"], site="mal")
     assert first.returncode == 0, first.stderr
     pages = review_page_requests(site.take_log())
     assert [(p["path"], p["query"]) for p in pages] == [
@@ -245,7 +248,7 @@ def test_recent_listing_is_walked_then_updated_with_one_request(site, tmp_path):
     subjects = rows(db, "SELECT DISTINCT subject_type, subject_id, subject_title FROM reviews")
     assert subjects == [("anime", "1", "Cowboy Bebop")]  # from each block's title link
     site.publish({}, listings={"anime": [9032, 9031, *listing]})
-    update = run_crawl(db, site.url, ["--recent", "anime"])
+    update = run_crawl(db, site.url, ["--recent", "anime"], site="mal")
     assert update.returncode == 0, update.stderr
     assert len(review_page_requests(site.take_log())) == 2  # page 1 had 2 new, page 2 is known
     assert {"9031", "9032"} <= archived_ids(db)
@@ -255,7 +258,7 @@ def test_an_empty_site_wide_listing_is_a_layout_change(site, tmp_path):
     db = tmp_path / "archive.db"
     # One page, no "More Reviews" link: only knowing a listing is never empty can tell.
     site.publish({}, listings={"anime": list(range(9010, 9000, -1))}, without_blocks=True)
-    result = run_crawl(db, site.url, ["--recent", "anime"])
+    result = run_crawl(db, site.url, ["--recent", "anime"], site="mal")
     assert result.returncode == 3
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("hoard: crawl stopped (layout_changed): recent:anime page 1")

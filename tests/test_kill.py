@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from replay.harness import ScratchSite
 from replay.manifest import Fault
+from sites.myanimelist.scratch import ScratchSite
 from tests.test_update_support import (
     count,
     integrity,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from replay.harness import ScratchSite
 from replay.manifest import Fault
+from sites.myanimelist.scratch import ScratchSite
 from tests.test_update_support import (
     count,
     rows,

@@ -9,10 +9,12 @@ from email.utils import format_datetime
 import pytest
 from scrapy.utils.test import get_crawler
 
-from middlewares.rebase import canonical_url, rebase_url, spider_bases
+from middlewares.rebase import canonical_url, rebase_url
 from middlewares.retry_after import backoff_seconds, retry_after_seconds
 from settings import DOWNLOAD_HANDLERS, DOWNLOAD_MAXSIZE, RETRY_HTTP_CODES, USER_AGENT
-from spiders.mal import MalSpider
+from spiders.named import SPIDERS
+
+MalSpider = SPIDERS["mal"]
 
 MAL = "https://myanimelist.net"
 
@@ -57,7 +59,7 @@ def test_rebase_and_back(url, base, moved):
 def test_spider_bases_come_from_the_spiders_setting():
     crawler = get_crawler(MalSpider, {"MAL_BASE_URL": "http://127.0.0.1:9"})
     spider = MalSpider.from_crawler(crawler, anime="1")
-    assert spider_bases(spider, crawler.settings) == (MAL, "http://127.0.0.1:9")
+    assert spider.bases == (MAL, "http://127.0.0.1:9")
     assert spider.allowed_domains == ["127.0.0.1", "myanimelist.net"]
     assert spider.base_url == "http://127.0.0.1:9"
 

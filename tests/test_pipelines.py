@@ -1,4 +1,4 @@
-"""The item pipelines: through the engine-less chain `hoard import` uses, and inside a real Scrapy
+"""The writer's steps: through the writer `hoard import` uses, and inside a real Scrapy
 crawl (a subprocess: one reactor per process) with no network."""
 
 from __future__ import annotations
@@ -10,21 +10,38 @@ import sys
 import textwrap
 from pathlib import Path
 
-from parsers.page import ParsedPage
-from pipelines.chain import PipelineChain, archive_parsed, pipeline_classes
+from archive.writer import STEPS, ArchiveWriter
+from items import Capture, RawPage, Review
 from pipelines.normalize import normalize_review
-from pipelines.store import StorePipeline
 from pipelines.validate import problems
-from pipelines.version import VersionPipeline
 from tests.test_archive import BEBOP_URL, NEW, NEW_AT, raw_page, records, rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_pipelines_run_in_the_documented_order():
-    names = [cls.__name__ for cls in pipeline_classes()]
-    assert names == ["NormalizePipeline", "ValidatePipeline", "VersionPipeline", "StorePipeline"]
-    assert StorePipeline in pipeline_classes() and VersionPipeline in pipeline_classes()
+def capture_of(page: RawPage, reviews: list[Review]) -> Capture:
+    """A capture of `page` carrying `reviews`."""
+    return Capture(
+        url=page.url,
+        final_url=page.final_url,
+        status=page.status,
+        headers=page.headers,
+        body=page.body,
+        fetched_at=page.fetched_at,
+        site=page.site,
+        parser_version=page.parser_version,
+        reviews=reviews,
+    )
+
+
+def test_the_writer_runs_its_steps_in_the_documented_order():
+    names = [cls.__name__ for cls in STEPS]
+    assert names == [
+        "NormalizePipeline",
+        "ValidatePipeline",
+        "DropRepeatsPipeline",
+        "StorePipeline",
+    ]
 
 
 def test_normalize_spells_fields_one_way(mal_fixtures: Path):
@@ -69,24 +86,23 @@ def test_validation_finds_each_contract_breach(mal_fixtures: Path):
     ]
 
 
-def test_chain_stores_page_and_reviews_and_records_rejects(tmp_path: Path, mal_fixtures: Path):
+def test_writer_stores_page_and_reviews_and_records_rejects(tmp_path: Path, mal_fixtures: Path):
     db = tmp_path / "archive.db"
     reviews = records(mal_fixtures, NEW)
     broken = dataclasses.replace(reviews[3], published_at="not a date")
-    chain = PipelineChain(str(db), command="test", args={"case": 1}, batch_size=5)
-    chain.process(raw_page(mal_fixtures, NEW, NEW_AT))
-    for review in [*reviews[:3], broken, *reviews[4:], reviews[0]]:
-        chain.process(review)
-    chain.process("not an item")
-    chain.close()
-    assert chain.counts() == {
+    writer = ArchiveWriter(str(db), command="test", args={"case": 1}, batch_size=5)
+    page = raw_page(mal_fixtures, NEW, NEW_AT)
+    writer.write(capture_of(page, [*reviews[:3], broken, *reviews[4:], reviews[0]]))
+    writer.write(capture_of(page, [dataclasses.replace(reviews[5], author=None)]))  # type: ignore[arg-type]
+    writer.finish()
+    assert writer.counts() == {
         "reviews_new": 19,
         "reviews_updated": 0,
         "reviews_unchanged": 1,  # reviews[0] again, dropped as a duplicate of this run
         "reviews_rejected": 2,
         "pages_stored": 1,
     }
-    assert chain.ctx.stats["hoard/reviews_duplicate"] == 1
+    assert writer.stats["hoard/reviews_duplicate"] == 1
     assert rows(db, "SELECT count(*) FROM reviews") == [(19,)]
     rejects = rows(db, "SELECT review_id, reason, page_url, page_id, crawl_id, item FROM rejects")
     assert [r[:5] for r in rejects] == [
@@ -97,7 +113,13 @@ def test_chain_stores_page_and_reviews_and_records_rejects(tmp_path: Path, mal_f
             1,
             1,
         ),
-        (None, "not a review item: str", BEBOP_URL, 1, 1),
+        (
+            reviews[5].review_id,
+            "malformed review: 'NoneType' object has no attribute 'name'",
+            BEBOP_URL,
+            1,
+            1,
+        ),
     ]
     assert json.loads(rejects[0][5])["text"] == reviews[3].text
     crawl = rows(
@@ -108,17 +130,17 @@ def test_chain_stores_page_and_reviews_and_records_rejects(tmp_path: Path, mal_f
     assert crawl == [("test", '{"case": 1}', "partial", 19, 1, 2, 1, 1)]
 
 
-def test_chain_flushes_whole_pages_in_batches(tmp_path: Path, mal_fixtures: Path):
+def test_writer_flushes_whole_captures_in_batches(tmp_path: Path, mal_fixtures: Path):
     db = tmp_path / "archive.db"
-    chain = PipelineChain(str(db), command="test", batch_size=10)
+    writer = ArchiveWriter(str(db), command="test", batch_size=10)
     reviews = records(mal_fixtures, NEW)
     page = raw_page(mal_fixtures, NEW, NEW_AT)
-    archive_parsed(chain, page, ParsedPage(reviews=reviews[:12]))
+    writer.write(capture_of(page, reviews[:12]))
     assert rows(db, "SELECT count(*) FROM reviews") == [(0,)]  # nothing written mid-page
     second = dataclasses.replace(page, body=page.body + b"<!-- p2 -->", url=BEBOP_URL + "?p=2")
-    archive_parsed(chain, second, ParsedPage(reviews=reviews[12:]))
+    writer.write(capture_of(second, reviews[12:]))
     assert rows(db, "SELECT count(*), count(DISTINCT page_id) FROM reviews") == [(12, 1)]
-    chain.close()
+    writer.finish()
     assert rows(db, "SELECT count(*), count(DISTINCT page_id) FROM reviews") == [(20, 2)]
 
 
@@ -128,22 +150,21 @@ SPIDER = textwrap.dedent(
     import scrapy
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
-    from items import RawPage, Review
+    from items import Capture, Review
 
     class Saved(scrapy.Spider):
         name = "saved"
 
         async def start(self):
             lines = open(sys.argv[2], encoding="utf-8").read().splitlines()
-            yield RawPage(url="https://myanimelist.net/anime/1/x/reviews",
+            reviews = [Review.from_dict(json.loads(line)) for line in lines]
+            reviews.append(Review.from_dict({**json.loads(lines[0]), "text": ""}))
+            yield Capture(url="https://myanimelist.net/anime/1/x/reviews",
                           final_url="https://myanimelist.net/anime/1/x/reviews", status=200,
                           headers={"Content-Type": "text/html"},
                           body=open(sys.argv[3], "rb").read(),
                           fetched_at="2026-01-01T00:00:00Z", site="myanimelist",
-                          parser_version="t")
-            for line in lines:
-                yield Review.from_dict(json.loads(line))
-            yield Review.from_dict({**json.loads(lines[0]), "text": ""})
+                          parser_version="t", reviews=reviews)
 
     settings = get_project_settings()
     settings.set("HOARD_DB", sys.argv[1])

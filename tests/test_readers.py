@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from replay.harness import ScratchSite
+from sites.myanimelist.scratch import ScratchSite
 from tests.serving import hoard_serve
 from tests.test_update_support import run_hoard, start_hoard, write_config
 

@@ -18,7 +18,7 @@ import pytest
 
 from replay.manifest import Fault, ManifestError, Route, load_manifest, parse_manifest
 from replay.server import ReplaySite
-from replay.synth import load_template, write_feed, write_site
+from sites.myanimelist.synth import load_template, write_feed, write_site
 
 
 def get(url: str) -> tuple[int, dict[str, str], bytes]:
@@ -48,7 +48,9 @@ def test_route_matching_ignores_the_slug_and_defaults_page_1():
 def test_manifest_errors_name_the_file_and_the_fix(tmp_path: Path):
     with pytest.raises(ManifestError, match="route 0 has fault kind 'boom'; use one of delay"):
         parse_manifest({"routes": [{"path": "/", "file": "a", "faults": [{"kind": "boom"}]}]}, "m")
-    with pytest.raises(ManifestError, match=r"no manifest\.json and none of the saved"):
+    with pytest.raises(
+        ManifestError, match=r"no manifest\.json and no saved pages of a known site"
+    ):
         load_manifest(tmp_path)
 
 
@@ -189,6 +191,6 @@ def test_replay_site_command_refuses_a_folder_it_cannot_serve(tmp_path: Path):
     )
     assert done.returncode == 2
     assert done.stderr == (
-        f"hoard: {tmp_path}: no manifest.json and none of the saved MyAnimeList pages; "
-        "point at ../shared/fixtures/myanimelist or write a manifest\n"
+        f"hoard: {tmp_path}: no manifest.json and no saved pages of a known site; "
+        "point at a folder of ../shared/fixtures or write a manifest\n"
     )

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from replay.harness import ScratchSite, review_page_requests
+from replay.harness import review_page_requests
 from replay.manifest import Fault
+from sites.myanimelist.scratch import ScratchSite
 from tests.test_update_support import (
     count,
     integrity,

@@ -6,7 +6,15 @@ import lxml.html
 import pytest
 
 from parsers.errors import PageError
-from parsers.text import clean_text, decode_html, element_text, fix_mojibake, unescape_again
+from parsers.text import (
+    clean_text,
+    decode_html,
+    element_text,
+    fix_mojibake,
+    html_fragment_text,
+    plain_text,
+    unescape_again,
+)
 
 
 def text_of(fragment: str) -> str:
@@ -24,11 +32,8 @@ def text_of(fragment: str) -> str:
         ("a long\nline   with\t\tgaps", "a long line with gaps"),
         # each line stripped, leading and trailing blank lines dropped
         ("<br>  \n  first  <br>   second   <br><br>", "first\nsecond"),
-        # double-escaped entities as MAL sends them
-        (
-            "Ed&amp;rsquo;s &amp;quot;Story&amp;quot; Black &amp;amp; White",
-            'Ed’s "Story" Black & White',
-        ),
+        # entities are decoded once: another site's "&lt;3" stays as the author wrote it
+        ("I wrote &amp;lt;3 &amp;amp; more", "I wrote &lt;3 &amp; more"),
         # an author's bare ampersand or an entity-looking word without ';' stays as written
         ("R&amp;D &amp;notice AT&amp;T", "R&D &notice AT&T"),
         # spoiler blocks: the text stays, the button labels (inputs) go
@@ -52,7 +57,7 @@ def text_of(fragment: str) -> str:
         "blank-runs",
         "source-newlines",
         "strip",
-        "double-escape",
+        "entities-once",
         "bare-ampersand",
         "spoiler",
         "block",
@@ -87,6 +92,22 @@ def test_mojibake_is_repaired(broken: str, fixed: str) -> None:
 def test_clean_text_is_left_as_the_author_wrote_it(kept: str) -> None:
     assert fix_mojibake(kept) == kept
     assert clean_text(kept) == kept
+
+
+def test_double_escaped_entities_are_decoded_only_for_sites_that_ask() -> None:
+    fragment = lxml.html.fragment_fromstring(
+        "Ed&amp;rsquo;s &amp;quot;Story&amp;quot; Black &amp;amp; White", create_parent="div"
+    )
+    assert element_text(fragment, unescape_twice=True) == 'Ed’s "Story" Black & White'
+    assert element_text(fragment) == "Ed&rsquo;s &quot;Story&quot; Black &amp; White"
+
+
+def test_plain_text_keeps_line_breaks_and_decodes_nothing() -> None:
+    assert plain_text("a  b\r\n\n\n\n c &lt;3\n") == "a b\n\nc &lt;3"
+
+
+def test_html_fragment_text_decodes_once() -> None:
+    assert html_fragment_text("x<br>y<p>z &amp;lt;3</p>") == "x\ny\nz &lt;3"
 
 
 def test_unescape_again_only_touches_entities() -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from replay.harness import ScratchSite
 from replay.manifest import Fault
+from sites.myanimelist.scratch import ScratchSite
 from tests.test_update_support import (
     count,
     environment,
@@ -201,8 +201,8 @@ def test_bad_config_is_exit_2_naming_file_and_line(tmp_path: Path) -> None:
     result = run_hoard("update", cwd=tmp_path)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
-        "hoard: hoard.toml:3: unknown key 'anmie' in [[watch]] (known: anime, manga, recent, "
-        "user, mode, site); did you mean 'anime'?\n"
+        "hoard: hoard.toml:3: unknown key 'anmie' in [[watch]] of myanimelist (known: site, mode, "
+        "anime, manga, recent, user); did you mean 'anime'?\n"
     )
     missing = run_hoard("update", "--config", "nope.toml", cwd=tmp_path)
     assert missing.returncode == 2
@@ -257,7 +257,7 @@ def test_help_teaches_the_config_cron_and_every_exit_status(tmp_path: Path) -> N
     assert result.returncode == 0
     text = result.stdout
     for line in (
-        '    [[watch]]\n    site = "mal"\n    anime = [1, 5114]\n',
+        '    [[watch]]\n    site = "myanimelist"\n    anime = [1, 5114]\n',
         "0 * * * *  cd /srv/hoard && .venv/bin/hoard update -q --log-file scrapy.log >> runs.log",
         "0   all good",
         "1   the run finished, but some requests or items failed",

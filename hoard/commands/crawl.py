@@ -1,122 +1,134 @@
-"""`hoard crawl mal --anime 1,5114 ...`: fetch reviews from the site into the archive."""
+"""`hoard crawl SITE --OPTION VALUES ...`: fetch reviews from a site into the archive.
+
+One subcommand per site name, made from the sites found by discovery: each site's feed options
+become its `--OPTION`s.
+"""
 
 from __future__ import annotations
 
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from hoard import exitcodes
-from hoard.crawling import CrawlSpec, check_specs, parse_setting_overrides, project_settings
 from hoard.errors import UsageError
 from hoard.options import db_option
+from sites import Site, all_sites
 
-SPIDERS = {"mal": "mal", "myanimelist": "mal"}
-BASE_URL_SETTINGS = {"mal": "MAL_BASE_URL"}
+COMMON_HELP = """
+Every page that was read is kept raw in the archive (`pages`) for `hoard reparse`. In update
+mode (the default) a feed stops at the first page whose reviews are all archived and unchanged,
+so a routine run costs about one request per feed; full mode walks every page, then marks the
+reviews a walked feed no longer shows as gone.
+
+Polite by default: robots.txt, one request at a time, at least {delay:g} s apart on the real
+site, Retry-After honoured on 429/503, an honest User-Agent ($HOARD_USER_AGENT to change it).
+
+Prints one summary line; exit 3 (with the reason on stderr) when the crawl stopped because a
+page no longer looks like a review page, the site sent a challenge, block or mobile page, or it
+kept answering 429.
+"""
 
 
-def mal_args(
-    anime: tuple[str, ...],
-    manga: tuple[str, ...],
-    recent: tuple[str, ...],
-    user: tuple[str, ...],
-    mode: str,
-) -> dict[str, str]:
-    """The spider's `-a` arguments from the command's options (lists joined with commas)."""
-    args = {"anime": anime, "manga": manga, "recent": recent, "user": user}
-    out = {name: ",".join(values) for name, values in args.items() if values}
-    if not out:
-        raise UsageError(
-            "nothing to crawl: pass --anime ID, --manga ID, --recent anime|manga or --user NAME "
-            "(see hoard crawl --help)"
+def _option_flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _site_command(name: str, site: Site) -> click.Command:
+    """`hoard crawl NAME`: the site's feed options plus the options every crawl takes."""
+
+    def run(**kwargs: Any) -> int:
+        return crawl(name, site, kwargs)
+
+    example = " ".join(
+        f"{_option_flag(o.name)} {o.choices[0] if o.choices else o.metavar}"
+        for o in site.options[:1]
+    )
+    params: list[click.Parameter] = [
+        click.Option(
+            [_option_flag(o.name), o.name],
+            multiple=True,
+            metavar=o.metavar,
+            type=click.Choice(o.choices) if o.choices else None,
+            help=o.help,
         )
-    out["mode"] = mode
-    return out
+        for o in site.options
+    ]
+    doc = (
+        f"Fetch reviews from {site.name} into the archive, politely.\n"
+        + COMMON_HELP.format(delay=site.policy.min_delay)
+        + f"\n\b\nExamples:\n  hoard crawl {name} {example}\n"
+        f"  hoard crawl {name} {example} --mode full\n"
+        f"  hoard crawl {name} {example} --base-url http://127.0.0.1:8765 -s DOWNLOAD_DELAY=0\n"
+    )
+    command = click.Command(
+        name,
+        callback=run,
+        params=params,
+        help=doc,
+        epilog=exitcodes.EPILOG,
+        short_help=f"{site.name}: " + ", ".join(f"--{o.name}" for o in site.options),
+        hidden=name != site.key,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    for decorate in reversed(COMMON_OPTIONS):
+        decorate(command)
+    return command
 
 
-@click.command(
-    epilog=exitcodes.EPILOG,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-@click.argument("site", type=click.Choice(sorted(SPIDERS)), metavar="SITE")
-@click.option("--anime", multiple=True, metavar="IDS", help="Anime ids (comma-separated).")
-@click.option("--manga", multiple=True, metavar="IDS", help="Manga ids (comma-separated).")
-@click.option(
-    "--recent",
-    multiple=True,
-    type=click.Choice(["anime", "manga"]),
-    help="The site-wide list of new reviews.",
-)
-@click.option("--user", multiple=True, metavar="NAME", help="A profile's reviews.")
-@click.option(
-    "--mode",
-    type=click.Choice(["update", "full"]),
-    default="update",
-    show_default=True,
-    help="update: newest first, stop a feed at the first page that is all archived and "
-    "unchanged. full: every page, then mark reviews no longer shown as gone.",
-)
-@db_option
-@click.option(
-    "--base-url",
-    metavar="URL",
-    help="Fetch from this address instead of the real site (a replay site or a mirror); "
-    "stored URLs stay the site's own.",
-)
-@click.option(
-    "-s",
-    "--set",
-    "settings",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="A Scrapy setting for this run, e.g. -s DOWNLOAD_DELAY=5.",
-)
-@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log (INFO) on stderr.")
-def command(
-    site: str,
-    anime: tuple[str, ...],
-    manga: tuple[str, ...],
-    recent: tuple[str, ...],
-    user: tuple[str, ...],
-    mode: str,
-    db_path: str,
-    base_url: str | None,
-    settings: tuple[str, ...],
-    verbose: bool,
-) -> int:
-    """Fetch reviews from SITE (mal) into the archive, politely.
+COMMON_OPTIONS = [
+    click.option(
+        "--mode",
+        type=click.Choice(["update", "full"]),
+        default="update",
+        show_default=True,
+        help="update: newest first, stop a feed at the first page that is all archived and "
+        "unchanged. full: every page, then mark reviews no longer shown as gone.",
+    ),
+    db_option,
+    click.option(
+        "--base-url",
+        metavar="URL",
+        help="Fetch from this address instead of the real site (a replay site or a mirror); "
+        "stored URLs stay the site's own.",
+    ),
+    click.option(
+        "-s",
+        "--set",
+        "settings",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="A Scrapy setting for this run, e.g. -s DOWNLOAD_DELAY=5.",
+    ),
+    click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log (INFO) on stderr."),
+]
 
-    A title's reviews tab is walked newest first, every page while there is a "More Reviews"
-    link; in update mode (the default) a feed stops at the first page whose reviews are all
-    archived and unchanged, so a daily run costs about one request per feed. Every page that
-    was read is kept raw in the archive (`pages`) for `hoard reparse`.
 
-    Polite by default: robots.txt, one request at a time, at least 2 s apart on the real site,
-    Retry-After honoured on 429/503, an honest User-Agent ($HOARD_USER_AGENT to change it).
+def crawl(name: str, site: Site, kwargs: dict[str, Any]) -> int:
+    """Run one site's crawl under the supervisor; the exit status."""
+    from hoard.crawling import CrawlSpec, check_specs, parse_setting_overrides, project_settings
 
-    \b
-    Examples:
-      hoard crawl mal --anime 1,5114 --manga 1
-      hoard crawl mal --recent anime --user Archaeon --db ~/reviews.db
-      hoard crawl mal --anime 1 --mode full          # also marks deleted reviews gone
-      hoard crawl mal --anime 1 --base-url http://127.0.0.1:8765 -s DOWNLOAD_DELAY=0
-
-    Prints one summary line; exit 3 (with the reason on stderr) when the crawl stopped because a
-    page no longer looks like a review page, the site sent its mobile page, or kept
-    answering 429.
-    """
-    spider = SPIDERS[site]
-    args = mal_args(anime, manga, recent, user, mode)
+    mode = kwargs.pop("mode")
+    db_path = kwargs.pop("db_path")
+    base_url = kwargs.pop("base_url")
+    settings = kwargs.pop("settings")
+    verbose = kwargs.pop("verbose")
+    args = {k: ",".join(v) for k, v in kwargs.items() if v}
+    if not args:
+        wanted = ", ".join(f"{_option_flag(o.name)} {o.metavar}" for o in site.options)
+        raise UsageError(f"nothing to crawl: pass {wanted} (see hoard crawl {name} --help)")
+    args["mode"] = mode
     overrides: dict[str, object] = dict(parse_setting_overrides(settings))
     if base_url:
         if not base_url.startswith(("http://", "https://")):
             raise UsageError(f"--base-url {base_url!r}: give an http:// or https:// address")
-        overrides[BASE_URL_SETTINGS[spider]] = base_url.rstrip("/")
-    typed = sys.argv[2:] if sys.argv[1:2] == ["crawl"] else [site, *map(str, args.values())]
+        overrides["HOARD_BASE_URLS"] = {site.key: base_url.rstrip("/")}
+    typed = sys.argv[2:] if sys.argv[1:2] == ["crawl"] else [name, *map(str, args.values())]
     command_line = shlex.join(["hoard", "crawl", *typed])
-    specs = [CrawlSpec(spider, args)]
+    specs = [CrawlSpec(site.key, args)]
     check_specs(project_settings(overrides), specs)  # a bad id is exit 2 before any lock or row
     # Through the supervisor, like `hoard update`: the archive's run lock (exit 75), SIGINT/
     # SIGTERM (130/143), data-quality alarms (3), the crawls row, a WAL checkpoint.
@@ -132,3 +144,38 @@ def command(
             err=True,
         )
     return outcome.status
+
+
+class SiteGroup(click.Group):
+    """`hoard crawl SITE`: a subcommand per site name (aliases accepted, not listed)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for site in all_sites().values() for name in site.names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        for site in all_sites().values():
+            if cmd_name.lower() in site.names:
+                return _site_command(cmd_name.lower(), site)
+        return None
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            known = ", ".join(sorted(all_sites()))
+            raise UsageError(f"unknown site {name!r}; known sites: {known}")
+        return super().resolve_command(ctx, args)
+
+
+@click.group(
+    "crawl",
+    cls=SiteGroup,
+    epilog=exitcodes.EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+def command() -> None:
+    """Fetch reviews from SITE into the archive, politely.
+
+    `hoard crawl SITE --help` lists the site's feed options and examples.
+    """

@@ -15,8 +15,9 @@ import click
 
 from hoard import exitcodes
 from hoard.errors import UsageError
-from parsers import PageError, parser_for, site_for_url
+from parsers import PageError
 from parsers.page import ParsedPage
+from sites import site_for_url, site_named
 
 
 def read_page(page: str) -> bytes:
@@ -37,7 +38,7 @@ def review_lines(parsed: ParsedPage) -> bytes:
 def extract(pages: tuple[str, ...], url: str, site: str | None, out: BinaryIO) -> int:
     """Parse every page, write each page's reviews once it parsed whole; the exit status."""
     try:
-        parser = parser_for(site) if site else parser_for(site_for_url(url))
+        parser = (site_named(site) if site else site_for_url(url)).parser
     except PageError as exc:
         # No page can be read: the line names them (the first, and how many more) all the same.
         more = f" (and {len(pages) - 1} more)" if len(pages) > 1 else ""

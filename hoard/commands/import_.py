@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 
+from archive.writer import ArchiveWriter
 from hoard import exitcodes
 from hoard.errors import HoardError, UsageError
 from hoard.options import db_option
-from items import RawPage
-from parsers import PageError, parser_for, site_for_url
-from pipelines.chain import PipelineChain, archive_parsed
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+from items import Capture, utc_now
+from parsers import PageError
+from sites import site_for_url, site_named
 
 
 def _read(page: str) -> bytes:
@@ -63,9 +60,10 @@ def command(
     A page that cannot be read is reported on stderr and skipped (exit 1); the others are kept.
     """
     try:
-        parser = parser_for(site) if site else parser_for(site_for_url(url))
+        chosen = site_named(site) if site else site_for_url(url)
     except PageError as exc:
         raise UsageError(exc.reason) from None
+    parser = chosen.parser
     if fetched_at is not None:
         try:
             datetime.fromisoformat(fetched_at.replace("Z", "+00:00"))
@@ -73,7 +71,7 @@ def command(
             raise UsageError(
                 f"--fetched-at {fetched_at!r} is not an ISO 8601 time; e.g. 2018-12-01T00:00:00Z"
             ) from None
-    chain = PipelineChain(
+    writer = ArchiveWriter(
         db_path, command="hoard import", args={"pages": list(pages), "url": url, "site": site}
     )
     failed = archived = 0
@@ -86,23 +84,25 @@ def command(
                 failed += 1
                 click.echo(f"hoard: {page}: {exc.reason}", err=True)
                 continue
-            raw = RawPage(
-                url=url,
-                final_url=url,
-                status=200,
-                headers={"x-hoard-imported-from": os.path.basename(page)},
-                body=body,
-                fetched_at=fetched_at or _now(),
-                site=parser.SITE,
-                parser_version=parser.PARSER_VERSION,
+            writer.write(
+                Capture(
+                    url=url,
+                    final_url=url,
+                    status=200,
+                    headers={"x-hoard-imported-from": os.path.basename(page)},
+                    body=body,
+                    fetched_at=fetched_at or utc_now(),
+                    site=chosen.key,
+                    parser_version=parser.PARSER_VERSION,
+                    reviews=parsed.reviews,
+                )
             )
-            archive_parsed(chain, raw, parsed)
             archived += 1
     except BaseException:
-        chain.close("failed", errors=failed + 1, reason="error")
+        writer.finish("failed", errors=failed + 1, finish_reason="error")
         raise
-    chain.close(errors=failed)
-    counts = chain.counts()
+    counts = writer.counts()
+    writer.finish(errors=failed, finish_reason="finished")
     summary = {"pages": archived, "failed_pages": failed, **counts, "db": db_path}
     if as_json:
         click.echo(json.dumps(summary))

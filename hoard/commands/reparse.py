@@ -9,12 +9,14 @@ import click
 
 from archive.queries import iter_pages, page_ids
 from archive.store import read_connection
+from archive.writer import ArchiveWriter
 from hoard import exitcodes
 from hoard.commands._archive import open_reader
+from hoard.errors import UsageError
 from hoard.options import db_option
-from items import RawPage
-from parsers import PageError, parser_for
-from pipelines.chain import PipelineChain, archive_parsed
+from items import Capture
+from parsers import PageError
+from sites import site_named
 
 
 @click.command(
@@ -35,12 +37,17 @@ def command(db_path: str, site: str | None, as_json: bool) -> int:
     edit); reviews the page did not yield before are added. Running it twice changes nothing
     the second time. A page today's parser refuses is reported and left as it is (exit 1).
     """
+    if site is not None:
+        try:
+            site = site_named(site).key
+        except PageError as exc:
+            raise UsageError(exc.reason) from None
     reader = open_reader(db_path)
     try:
         ids = page_ids(reader, site=site)
     finally:
         reader.close()
-    chain = PipelineChain(
+    writer = ArchiveWriter(
         db_path, command="hoard reparse", args={"site": site, "pages": len(ids)}, reread=True
     )
     failed = 0
@@ -50,7 +57,7 @@ def command(db_path: str, site: str | None, as_json: bool) -> int:
         with bar as pages:
             for page in pages:
                 try:
-                    parser = parser_for(page["site"])
+                    parser = site_named(page["site"]).parser
                     parsed = parser.parse(page["body"], page["final_url"])
                 except PageError as exc:
                     failed += 1
@@ -58,7 +65,7 @@ def command(db_path: str, site: str | None, as_json: bool) -> int:
                         f"\nhoard: page {page['id']} ({page['url']}): {exc.reason}", err=True
                     )
                     continue
-                raw = RawPage(
+                capture = Capture(
                     url=page["url"],
                     final_url=page["final_url"],
                     status=page["status"],
@@ -67,20 +74,21 @@ def command(db_path: str, site: str | None, as_json: bool) -> int:
                     fetched_at=page["last_fetched_at"],
                     site=page["site"],
                     parser_version=parser.PARSER_VERSION,
+                    reviews=parsed.reviews,
                 )
-                archive_parsed(chain, raw, parsed)
+                writer.write(capture)
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt)
-        chain.close(
+        writer.finish(
             "interrupted" if interrupted else "failed",
             errors=failed + (0 if interrupted else 1),
-            reason="shutdown" if interrupted else "error",
+            finish_reason="shutdown" if interrupted else "error",
         )
         raise
     finally:
         reader.close()
-    chain.close(errors=failed)
-    counts = chain.counts()
+    counts = writer.counts()
+    writer.finish(errors=failed, finish_reason="finished")
     if as_json:
         click.echo(json.dumps({"pages": len(ids), "failed_pages": failed, **counts}))
     else:

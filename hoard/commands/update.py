@@ -11,7 +11,6 @@ import click
 from hoard.config import EXAMPLE, Config, Watch, load_config
 from hoard.options import DEFAULT_DB
 
-SPIDER_OF_SITE = {"myanimelist": "mal"}
 """The spider that crawls each site a watch can name."""
 
 EPILOG = (
@@ -45,17 +44,13 @@ def crawl_specs(config: Config) -> list[tuple[str, dict[str, str]]]:
         grouped.setdefault((watch.site, watch.mode), []).append(watch)
     specs = []
     for (site, mode), watches in grouped.items():
-        args: dict[str, str] = {}
-        for name in ("anime", "manga"):
-            ids = [str(i) for w in watches for i in getattr(w, name)]
-            if ids:
-                args[name] = ",".join(ids)
-        for name in ("recent", "user"):
-            values = [getattr(w, name) for w in watches if getattr(w, name)]
-            if values:
-                args[name] = ",".join(values)
+        values: dict[str, list[str]] = {}
+        for watch in watches:
+            for name, given in watch.options:
+                values.setdefault(name, []).extend(v for v in given if v not in values[name])
+        args = {name: ",".join(given) for name, given in values.items()}
         args["mode"] = mode
-        specs.append((SPIDER_OF_SITE[site], args))
+        specs.append((site, args))
     return specs
 
 

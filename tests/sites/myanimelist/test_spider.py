@@ -12,9 +12,18 @@ from pathlib import Path
 import pytest
 
 from parsers import PageError, ParsedPage
-from replay.harness import FAST_SETTINGS, ScratchSite, review_page_requests
-from spiders.base import page_error_reason
-from spiders.mal import MalSpider, mal_feeds, title_reviews_url
+from replay.harness import FAST_SETTINGS, review_page_requests
+from sites.myanimelist.feeds import title_reviews_url
+from sites.myanimelist.scratch import ScratchSite
+from spiders.named import SPIDERS
+from spiders.review import page_error_reason
+
+MalSpider = SPIDERS["mal"]
+
+
+def mal_feeds(args):
+    return [p.feed for p in MalSpider(**args).feeds.values()]
+
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +48,7 @@ def test_feeds_from_arguments():
     ("args", "message"),
     [
         ({"anime": "cowboy"}, "anime ids are numbers (as in /anime/1/...), not 'cowboy'"),
-        ({"recent": "films"}, "recent is anime or manga, not 'films'"),
+        ({"recent": "films"}, "recent is one of anime, manga, not 'films'"),
         ({"user": "a b"}, "'a b' is not a MyAnimeList user name"),
     ],
 )
@@ -63,12 +72,12 @@ def test_next_page_keeps_our_filters_not_the_sites_link():
         "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews?sort=mostvoted&filter_check="
         "&preliminary=on&spoiler=off&p=2"
     )
-    assert spider.next_page_url(title, ParsedPage(next_url=link)) == title_reviews_url(
-        "anime", 1, 2
-    )
-    assert spider.next_page_url(title, ParsedPage(next_url=None)) is None
+    assert MalSpider.site().next_page(
+        title.feed, ParsedPage(next_url=link), 1
+    ) == title_reviews_url("anime", 1, 2)
+    assert MalSpider.site().next_page(title.feed, ParsedPage(next_url=None), 1) is None
     other = "https://myanimelist.net/profile/Some_One/reviews?p=2"
-    assert spider.next_page_url(user, ParsedPage(next_url=other)) == other
+    assert MalSpider.site().next_page(user.feed, ParsedPage(next_url=other), 1) == other
 
 
 def test_page_error_reasons():
@@ -77,6 +86,7 @@ def test_page_error_reasons():
     assert page_error_reason(PageError("no review blocks in a layout it does not know")) == (
         "layout_changed"
     )
+    assert page_error_reason(PageError("blocked: a Cloudflare challenge page")) == "blocked"
 
 
 def scrapy_crawl(site: ScratchSite, db: Path, *args: str) -> list[str]:
@@ -114,10 +124,10 @@ def test_scrapy_crawl_spelling_and_catch_up(tmp_path: Path, mal_fixtures: Path):
 @pytest.mark.parametrize(
     ("argv", "line"),
     [
-        (["crawl", "mal"], "hoard: nothing to crawl: pass --anime ID, --manga ID"),
+        (["crawl", "mal"], "hoard: nothing to crawl: pass --anime IDS, --manga IDS"),
         (
             ["crawl", "mal", "--anime", "x1"],
-            "hoard: mal anime=x1 mode=update: anime ids are numbers",
+            "hoard: myanimelist anime=x1 mode=update: anime ids are numbers",
         ),
         (
             ["crawl", "mal", "--anime", "1", "-s", "NOEQUALS"],
@@ -126,7 +136,8 @@ def test_scrapy_crawl_spelling_and_catch_up(tmp_path: Path, mal_fixtures: Path):
         (["crawl", "mal", "--anime", "1", "--base-url", "ftp://x"], "hoard: --base-url 'ftp://x'"),
         (
             ["crawl", "mal", "--anime", "1", "-s", "USER_AGENT=Mozilla/5.0 (iPhone; Mobile)"],
-            "hoard: mal anime=1 mode=update: USER_AGENT 'Mozilla/5.0 (iPhone; Mobile)' looks "
+            "hoard: myanimelist anime=1 mode=update: USER_AGENT 'Mozilla/5.0 (iPhone; Mobile)' "
+            "looks "
             "like a phone (Mobile); sites send phones truncated mobile pages",
         ),
     ],

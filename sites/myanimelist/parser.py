@@ -183,8 +183,8 @@ def _old_furniture(text_el: etree._Element) -> Iterator[etree._Element]:
                     yield inner
 
 
-_NEW_TEXT = TextReader(_new_furniture)
-_OLD_TEXT = TextReader(_old_furniture)
+_NEW_TEXT = TextReader(_new_furniture, unescape_twice=True)
+_OLD_TEXT = TextReader(_old_furniture, unescape_twice=True)
 
 
 def parse(body: bytes, url: str) -> ParsedPage:

@@ -1,117 +1,25 @@
-"""The MyAnimeList parser against every saved page and its `.expected.jsonl`, field by field.
+"""The MyAnimeList parser: page kinds, next pages and the rules its saved pages show.
 
-One test per saved page (found when the tests are collected); a failure lists every mismatch as
-`review <id>: <field>: expected X, got Y`. Pages come from ../shared/fixtures (or
-$REVIEW_FIXTURES) through the conftest rule: skipped when missing, failed under CI=true.
+Every saved page against its `.expected.jsonl` is `tests/sites/test_saved_pages.py`.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from items import CONTRACT_FIELDS
-from parsers import myanimelist, parse_page
 from parsers.errors import PageError
-from tests.conftest import ROOT
-
-# Where each saved page came from (the fixture README's table); the URL decides subject and paging.
-PAGE_URLS: dict[str, str] = {
-    "anime-1-reviews-2022-10.html": "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews",
-    "manga-1-reviews-2026-01.html": "https://myanimelist.net/manga/1/Monster/reviews",
-    "manga-121496-reviews-excerpt-2026-07.html": (
-        "https://myanimelist.net/manga/121496/Solo_Leveling/reviews"
-    ),
-    "anime-11757-main-2023-02.html": "https://myanimelist.net/anime/11757/Sword_Art_Online",
-    "manga-1706-main-2024-05.html": (
-        "https://myanimelist.net/manga/1706/JoJo_no_Kimyou_na_Bouken_Part_7__Steel_Ball_Run"
-    ),
-    "anime-1-reviews-2018-12-old.html": "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews",
-    "anime-32995-reviews-2017-old.html": "https://myanimelist.net/anime/32995/Yuri_on_Ice/reviews",
-    "anime-11757-main-2016-12-old.html": "https://myanimelist.net/anime/11757/Sword_Art_Online",
-    "anime-44511-reviews-2021-old-empty.html": (
-        "https://myanimelist.net/anime/44511/Chainsaw_Man/reviews"
-    ),
-    "mobile-anime-1535-main-2024-05.html": "https://myanimelist.net/anime/1535/Death_Note",
-}
-UNPINNED = {"subject": ("title", "url"), "author": ("url",)}
-"""Nested keys the expected files leave out (they are filled when the page has them)."""
-
-
-def _saved_pages() -> list[str]:
-    """Every saved MAL page, at collection time; the conftest rule applies when the folder is
-    missing (one placeholder id, so the test skips or fails with the reason)."""
-    folder = Path(os.environ.get("REVIEW_FIXTURES") or ROOT.parent / "shared" / "fixtures")
-    pages = sorted(p.name for p in (folder / "myanimelist").glob("*.html"))
-    return pages or ["(no saved pages)"]
+from sites.myanimelist import SITE
+from sites.myanimelist import parser as myanimelist
 
 
 def url_for(name: str) -> str:
-    """The URL a saved page came from: the README table, else guessed from its name
-    (`anime-1-reviews-...` is a reviews tab, `anime-1-main-...` a title's main page)."""
-    if name in PAGE_URLS:
-        return PAGE_URLS[name]
-    kind, sid = name.split("-")[0:2]
-    tail = "" if "-main-" in name else "/reviews"
-    return f"https://myanimelist.net/{kind}/{sid}/x{tail}"
-
-
-def mismatches(expected: list[dict[str, Any]], got: list[dict[str, Any]]) -> list[str]:
-    """Every difference, as `review <id>: <field>: expected X, got Y` (in page order)."""
-    problems: list[str] = []
-    if len(expected) != len(got):
-        problems.append(f"page: review count: expected {len(expected)}, got {len(got)}")
-    got_by_id = {g["review_id"]: g for g in got}
-    for position, want in enumerate(expected):
-        rid = want["review_id"]
-        have = got_by_id.get(rid)
-        if have is None:
-            problems.append(f"review {rid}: missing from the parsed page")
-            continue
-        if position < len(got) and got[position]["review_id"] != rid:
-            problems.append(f"review {rid}: position: expected {position}, got another order")
-        for field in CONTRACT_FIELDS:
-            if field not in have:
-                problems.append(f"review {rid}: {field}: missing from the parsed review")
-                continue
-            if field not in want:
-                continue
-            exp, act = want[field], have[field]
-            if field == "published_at":
-                exp, act = exp[:10], (act or "")[:10]
-            elif field in UNPINNED and isinstance(act, dict):
-                act = {k: v for k, v in act.items() if k not in UNPINNED[field]}
-            if exp != act:
-                problems.append(f"review {rid}: {field}: expected {exp!r}, got {act!r}")
-    return problems
-
-
-@pytest.mark.parametrize("page", _saved_pages())
-def test_saved_page_gives_expected_reviews(mal_fixtures: Path, page: str) -> None:
-    html = mal_fixtures / page
-    expected_file = html.with_name(html.name.removesuffix(".html") + ".expected.jsonl")
-    url = url_for(page)
-    if not expected_file.exists():
-        # A page without expected reviews is one the parser must refuse (the mobile page).
-        with pytest.raises(PageError) as caught:
-            myanimelist.parse(html.read_bytes(), url)
-        assert caught.value.where == url
-        if page.startswith("mobile-"):
-            assert caught.value.reason == myanimelist.MOBILE_REASON
-        return
-    expected = [json.loads(line) for line in expected_file.read_text("utf-8").splitlines() if line]
-    parsed = parse_page(html.read_bytes(), url)
-    got = [r.to_dict() for r in parsed.reviews]
-    problems = mismatches(expected, got)
-    assert not problems, f"{page}: {len(problems)} mismatches:\n" + "\n".join(problems)
-    assert parsed.block_count == len(expected)
-    for review in got:
-        assert list(review)[: len(CONTRACT_FIELDS)] == list(CONTRACT_FIELDS)
+    """The URL a saved page came from, as the site folder declares it."""
+    url = SITE.url_of_saved_page(name)
+    assert url is not None
+    return url
 
 
 NEXT_PAGES = {

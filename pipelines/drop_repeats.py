@@ -1,10 +1,9 @@
-"""Pipeline 3 of 4: version and dedupe.
+"""Step 3 of 4: drop a review this run has already passed on in exactly the same form.
 
-Drops a review this run has already passed on in exactly the same form (the same review on a
-title's main page and on its reviews tab): it is counted as `hoard/reviews_duplicate` and as
-unchanged, never lost.
-Whether a review is new, edited (a new `archive.hashing.content_hash`: text + rating) or unchanged
-is decided by the store, inside its transaction, against what the archive holds.
+The same review on a title's main page and on its reviews tab is counted as
+`hoard/reviews_duplicate` and as unchanged, never lost. This step does not version: whether a
+review is new, edited (a new `archive.hashing.content_hash`: text + rating) or unchanged is decided
+by the store, inside its transaction, against what the archive holds.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ def _frozen(value: Any) -> Any:
     return value
 
 
-class VersionPipeline(ContextPipeline):
+class DropRepeatsPipeline(ContextPipeline):
     """Drops exact repeats of a review within one run; passes every distinct form on."""
 
     def __init__(self, ctx: PipelineContext) -> None:

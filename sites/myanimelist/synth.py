@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from replay.manifest import Manifest, Route, write_manifest
-from spiders.mal import title_reviews_url
+from sites.myanimelist.feeds import title_reviews_url
 
 BLOCK_START = re.compile(r'<div class="review-element\b')
 DIV_TAG = re.compile(r"<div\b|</div>")

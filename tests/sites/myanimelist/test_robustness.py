@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parsers import myanimelist
 from parsers.errors import PageError
+from sites.myanimelist import parser as myanimelist
 
 TAB_URL = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
 EXCERPT_URL = "https://myanimelist.net/manga/121496/Solo_Leveling/reviews"

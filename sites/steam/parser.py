@@ -1,0 +1,448 @@
+"""Steam reviews (JSON): bytes and the URL they came from in, reviews and the next page out.
+
+Reads four shapes (`../shared/docs/sites.md`, Steam):
+
+- a page of the retired store API `appreviews/APPID?json=1`: `{success, query_summary, reviews:
+  [...], cursor}`; `success` other than 1 is an error answer;
+- a page of the Web API `IUserReviewsService/GetAppReviews`: `{"response": {query_summary,
+  reviews, cursor}}`, without `reviews` after the last page;
+- two merges of many pages written by other tools, which `hoard import` takes in:
+  `{"reviews": {ID: review}, "query_summary"}` (no order of its own: newest `timestamp_created`
+  first, then id descending) and `{"appid", "reviews": [...]}` (order kept).
+
+The review objects are the same in all four. The app id comes from the envelope's `appid`, else
+the URL (`/appreviews/ID`, `appid=ID`, `/app/ID`). A page of either API knows the cursor it was
+fetched with (the URL's `cursor`, `*` when absent): `next_url` is the same URL with the answer's
+cursor, or None when the page has no reviews or the API repeats the cursor. Merges have no next
+page.
+
+Refused with one PageError: the retired community HTML (`steamcommunity.com/app/ID/homecontent/`,
+dates without a year), any other HTML (an error or challenge page), bytes that are no JSON or are
+cut short, an answer of another kind, and a review missing its id, author, date, verdict, votes or
+text: never a partial or guessed review.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from operator import itemgetter
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from items import Author, Review, Subject
+from parsers.errors import PageError
+from parsers.page import ParsedPage
+from sites.steam.bbcode import bbcode_text
+from sites.steam.feeds import COMMUNITY_URL, FIRST_CURSOR, GET_APP_REVIEWS, STORE_URL
+
+SITE = "steam"
+PARSER_VERSION = "1"
+REACTION_KEYS: tuple[str, ...] = ("helpful", "funny")
+"""`votes_up`, `votes_funny`."""
+
+COMMUNITY_REASON = (
+    "retired Steam community review page (steamcommunity.com/app/ID/homecontent/): its dates "
+    f"have no year; fetch the reviews API ({GET_APP_REVIEWS}) instead"
+)
+
+_APP_IN_PATH = re.compile(r"/(?:appreviews|app)/([0-9]{1,10})(?:/|$)")
+_APP_IN_QUERY = re.compile(r"(?:^|&)appid=([0-9]{1,10})(?:&|$)")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_LEADING = b"\xef\xbb\xbf \t\r\n"  # a UTF-8 byte order mark, JSON whitespace
+_MAX_DIGITS = 20  # ids and counts longer than this are no Steam number (and slow to convert)
+_MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z: beyond it, no date but garbage
+
+
+def parse(body: bytes, url: str) -> ParsedPage:
+    """One answer (or merge of answers) of Steam's reviews API as reviews, in order."""
+    data = _load(body, url)
+    if not isinstance(data, dict):
+        raise PageError(
+            f"not a Steam reviews answer (JSON {type(data).__name__}, not an object)", url
+        )
+    response = data.get("response")
+    reviews: Any
+    if isinstance(response, dict):
+        kind, container, reviews = "getappreviews", response, response.get("reviews", [])
+    elif "success" in data:
+        success = data["success"]
+        if success != 1 or isinstance(success, bool):
+            raise PageError(
+                f"Steam answered success {success!r} (not 1): an error answer with no reviews; "
+                "check the app id and parameters",
+                url,
+            )
+        if "reviews" not in data:
+            raise PageError("Steam's answer has success 1 but no reviews list", url)
+        kind, container, reviews = "appreviews", data, data["reviews"]
+    elif isinstance(data.get("reviews"), dict | list):
+        kind, container, reviews = "merged", data, data["reviews"]
+    else:
+        raise PageError(
+            "not a Steam reviews answer (no `response`, `success` or `reviews` in it)", url
+        )
+
+    if isinstance(reviews, dict):
+        blocks = _merged_by_id(reviews, url)
+    elif isinstance(reviews, list):
+        blocks = reviews
+    else:
+        raise PageError(f"the answer's reviews are a {type(reviews).__name__}, not a list", url)
+    if not blocks:
+        return ParsedPage([], None, 0, kind)
+
+    app_id = _app_id(data, url)
+    subject = Subject("game", app_id, None, f"{STORE_URL}/app/{app_id}/")
+    parsed = [_review(block, app_id, subject, url) for block in blocks]
+    if b"\\ud" in body or b"\\uD" in body:
+        # JSON escapes can carry a lone surrogate (UTF-8 bytes cannot): no character, and no
+        # text could be written out with one. Where the answer escapes any, texts are checked.
+        for review in parsed:
+            _replace_surrogates(review)
+    next_url = None if kind == "merged" else _next_url(container, url)
+    return ParsedPage(parsed, next_url, len(blocks), kind)
+
+
+def _replace_surrogates(review: Review) -> None:
+    """Lone surrogates in a review's texts become U+FFFD, as undecodable bytes do in HTML."""
+    review.text = _without_surrogates(review.text)
+    reply = review.extra.get("reply")
+    if reply is not None:
+        reply["text"] = _without_surrogates(reply["text"])
+
+
+def _without_surrogates(text: str) -> str:
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def _load(body: bytes, url: str) -> Any:
+    """The answer's JSON, or PageError saying what the bytes are instead."""
+    head = body[:512].lstrip(_LEADING)
+    if not head:
+        head = body.lstrip(_LEADING)[:512]
+        if not head:
+            raise PageError(f"empty answer ({len(body)} bytes): fetch it again", url)
+    if head.startswith(b"<"):
+        lowered = body[:65536].lower()
+        if b"apphub_card" in lowered or "/homecontent" in url:
+            raise PageError(COMMUNITY_REASON, url)
+        if b"just a moment" in lowered or b"challenge-platform" in lowered:
+            raise PageError(
+                'a challenge page ("Just a moment...") instead of Steam\'s JSON: slow down and '
+                "fetch it again",
+                url,
+            )
+        raise PageError(
+            "an HTML page where Steam's JSON reviews answer was expected (an error page?)", url
+        )
+    if not head.startswith((b"{", b"[")):
+        raise PageError("not JSON (no `{` at the start): not a Steam reviews answer", url)
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError and UnicodeDecodeError.
+        raise PageError(
+            f"the answer is not valid JSON ({_short(exc)}): cut short or corrupted; fetch it again",
+            url,
+        ) from None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _merged_by_id(reviews: dict[Any, Any], url: str) -> list[Any]:
+    """A merge keyed by review id has no order of its own: newest first by creation, then by id
+    descending, as the API pages them."""
+    keyed: list[tuple[int, int, Any]] = []
+    for key, block in reviews.items():
+        if type(block) is dict:
+            rid = block.get("recommendationid")
+            created = block.get("timestamp_created")
+            if type(rid) is str and rid == key and _digits(rid) and type(created) is int:
+                keyed.append((created, int(rid), block))
+                continue
+        keyed.append(_sort_key(key, block, url))
+    keyed.sort(key=itemgetter(0, 1), reverse=True)
+    return [block for _, _, block in keyed]
+
+
+def _sort_key(key: Any, block: Any, url: str) -> tuple[int, int, Any]:
+    """(creation time, id, review) of a merge's entry, read carefully; PageError when its key is
+    not its id or it has no creation time."""
+    if not isinstance(block, dict):
+        raise PageError(f"review {key}: not a review object; nothing was kept", url)
+    rid = _review_id(block, url)
+    if rid != str(key):
+        raise PageError(f"review {key}: holds review {rid}; nothing was kept", url)
+    created = _timestamp(block.get("timestamp_created"), rid, "timestamp_created", url)
+    return (created, int(rid), block)
+
+
+def _app_id(data: dict[str, Any], url: str) -> str:
+    """The app id: the envelope's `appid`, else the URL's (`/appreviews/ID`, `appid=ID`,
+    `/app/ID`)."""
+    value = data.get("appid")
+    if value is not None:
+        if type(value) is int and value > 0:
+            return str(value)
+        if isinstance(value, str) and _digits(value) and int(value) > 0:
+            return str(int(value))
+        raise PageError(f"the answer's appid {value!r} is not an app id", url)
+    parts = urlsplit(url)
+    found = _APP_IN_PATH.search(parts.path) or _APP_IN_QUERY.search(parts.query)
+    if found and int(found.group(1)) > 0:
+        return str(int(found.group(1)))
+    raise PageError(
+        "no app id: the answer does not name its game and the URL has none "
+        "(/appreviews/ID, appid=ID or /app/ID)",
+        url,
+    )
+
+
+def _next_url(container: dict[str, Any], url: str) -> str | None:
+    """The same URL with the answer's cursor, or None when the API repeats the one it was sent."""
+    cursor = container.get("cursor")
+    if not isinstance(cursor, str) or not cursor:
+        raise PageError("the page has reviews but no cursor to the next page: cannot walk on", url)
+    if not cursor.isascii() or not cursor.isprintable():
+        raise PageError(f"the answer's cursor {cursor!r} is not a Steam cursor", url)
+    path, _, query = url.partition("#")[0].partition("?")
+    params = query.split("&") if query else []
+    sent = FIRST_CURSOR
+    position = -1
+    for index, param in enumerate(params):
+        name, _, value = param.partition("=")
+        if unquote(name) == "cursor":
+            # `unquote`, not form decoding: a raw `+` in a cursor is the cursor's own `+`.
+            sent, position = unquote(value), index
+    if cursor == sent:
+        return None
+    param = "cursor=" + quote(cursor, safe="")
+    if position >= 0:
+        params[position] = param
+    else:
+        params.append(param)
+    return f"{path}?{'&'.join(params)}"
+
+
+def _review(block: Any, app_id: str, subject: Subject, url: str) -> Review:
+    """One review object as a Review; PageError when a part it must have is missing."""
+    if type(block) is not dict:
+        raise PageError("a review is not an object; nothing from the page was kept", url)
+    get = block.get
+    rid = get("recommendationid")
+    author = get("author")
+    steamid = author.get("steamid") if type(author) is dict else None
+    created = get("timestamp_created")
+    updated = get("timestamp_updated")
+    voted_up = get("voted_up")
+    votes_up = get("votes_up")
+    votes_funny = get("votes_funny")
+    text = get("review")
+    free = get("received_for_free")
+    early = get("written_during_early_access")
+    purchase = get("steam_purchase")
+    comments = get("comment_count")
+    language = get("language")
+    at_review = author.get("playtime_at_review") if type(author) is dict else None
+    forever = author.get("playtime_forever") if type(author) is dict else None
+    # Every review the API has sent so far passes this one check; anything else (ids as
+    # numbers, counts as strings, a part missing) goes through the careful reading.
+    if not (
+        type(rid) is str
+        and rid.isdigit()
+        and rid.isascii()
+        and len(rid) <= _MAX_DIGITS
+        and type(steamid) is str
+        and steamid.isdigit()
+        and steamid.isascii()
+        and len(steamid) <= _MAX_DIGITS
+        and type(created) is int
+        and 0 < created <= _MAX_TIMESTAMP
+        and (updated is None or (type(updated) is int and 0 < updated <= _MAX_TIMESTAMP))
+        and type(voted_up) is bool
+        and type(votes_up) is int
+        and votes_up >= 0
+        and type(votes_funny) is int
+        and votes_funny >= 0
+        and type(text) is str
+        and (free is None or type(free) is bool)
+        and (early is None or type(early) is bool)
+        and (purchase is None or type(purchase) is bool)
+        and (comments is None or (type(comments) is int and comments >= 0))
+        and (language is None or (type(language) is str and language.isascii()))
+        and (at_review is None or (type(at_review) is int and at_review >= 0))
+        and (forever is None or (type(forever) is int and forever >= 0))
+    ):
+        rid, steamid, created, updated, votes_up, votes_funny, comments, at_review, forever = (
+            _careful(block, url)
+        )
+    tags = []
+    if free:
+        tags.append("received_for_free")
+    if early:
+        tags.append("written_during_early_access")
+    published = _iso(created)
+    # Positional (the record's field order, which is the contract's JSON key order): keywords
+    # cost a tenth of the parse here. tests/sites/test_saved_pages.py pins every field.
+    return Review(
+        SITE,  # site
+        rid,  # review_id
+        f"{COMMUNITY_URL}/profiles/{steamid}/recommended/{app_id}/",  # url
+        subject,  # subject
+        Author(steamid, f"{COMMUNITY_URL}/profiles/{steamid}/"),  # author
+        published,  # published_at
+        bbcode_text(text) if text else "",  # text
+        None,  # rating
+        None,  # rating_scale
+        "recommended" if voted_up else "not_recommended",  # recommendation
+        tags,  # tags
+        None,  # is_spoiler
+        False,  # is_preliminary
+        None,  # progress
+        {"helpful": votes_up, "funny": votes_funny},  # reactions
+        votes_up,  # helpful_count
+        None,  # sub_scores
+        {  # extra
+            "language": language,
+            "playtime_at_review": at_review,
+            "playtime_forever": forever,
+            "received_for_free": free,
+            "written_during_early_access": early,
+            "steam_purchase": purchase,
+            "timestamp_updated": (
+                None if updated is None else published if updated == created else _iso(updated)
+            ),
+            "comment_count": comments,
+            "reply": None if get("developer_response") is None else _reply(block, rid, url),
+        },
+    )
+
+
+_Numbers = tuple[str, str, int, int | None, int, int, int | None, int | None, int | None]
+
+
+def _careful(block: dict[str, Any], url: str) -> _Numbers:
+    """The review's ids and numbers read one by one: digit strings become numbers, and what is
+    missing or wrong raises PageError naming it."""
+    rid = _review_id(block, url)
+    author = block.get("author")
+    if not isinstance(author, dict):
+        raise PageError(f"review {rid}: no author; nothing from the page was kept", url)
+    steamid = author.get("steamid")
+    if type(steamid) is int and steamid > 0:
+        steamid = str(steamid)
+    elif not (isinstance(steamid, str) and _digits(steamid)):
+        raise PageError(f"review {rid}: no author steamid; nothing from the page was kept", url)
+    created = _timestamp(block.get("timestamp_created"), rid, "timestamp_created", url)
+    updated = block.get("timestamp_updated")
+    if updated is not None:
+        updated = _timestamp(updated, rid, "timestamp_updated", url)
+    if type(block.get("voted_up")) is not bool:
+        raise PageError(f"review {rid}: no voted_up verdict; nothing from the page was kept", url)
+    votes_up = _count(block.get("votes_up"), rid, "votes_up", url)
+    votes_funny = _count(block.get("votes_funny"), rid, "votes_funny", url)
+    if votes_up is None or votes_funny is None:
+        missing = "votes_up" if votes_up is None else "votes_funny"
+        raise PageError(f"review {rid}: no {missing}; nothing from the page was kept", url)
+    if not isinstance(block.get("review"), str):
+        raise PageError(f"review {rid}: no review text; nothing from the page was kept", url)
+    for name in ("received_for_free", "written_during_early_access", "steam_purchase"):
+        value = block.get(name)
+        if value is not None and type(value) is not bool:
+            raise PageError(f"review {rid}: {name} {value!r} is not true or false", url)
+    language = block.get("language")
+    if language is not None and not (isinstance(language, str) and language.isascii()):
+        raise PageError(f"review {rid}: language {language!r} is not a name", url)
+    return (
+        rid,
+        steamid,
+        created,
+        updated,
+        votes_up,
+        votes_funny,
+        _count(block.get("comment_count"), rid, "comment_count", url),
+        _count(author.get("playtime_at_review"), rid, "playtime_at_review", url),
+        _count(author.get("playtime_forever"), rid, "playtime_forever", url),
+    )
+
+
+_DAYS: dict[int, str] = {}
+_CLOCK_MINUTES = tuple("T%02d:%02d:" % divmod(minute, 60) for minute in range(1440))  # noqa: UP031
+_CLOCK_SECONDS = tuple("%02dZ" % second for second in range(60))  # noqa: UP031
+
+
+def _iso(timestamp: int) -> str:
+    """A Unix time as UTC `YYYY-MM-DDTHH:MM:SSZ`, from cached parts (a page's reviews share
+    days; formatting every time costs more than the rest of a review's fields)."""
+    day, second = divmod(timestamp, 86400)
+    date = _DAYS.get(day)
+    if date is None:
+        date = _DAYS[day] = time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
+    minute, second = divmod(second, 60)
+    return date + _CLOCK_MINUTES[minute] + _CLOCK_SECONDS[second]
+
+
+def _review_id(block: dict[str, Any], url: str) -> str:
+    rid = block.get("recommendationid")
+    if isinstance(rid, str) and _digits(rid):
+        return rid
+    if type(rid) is int and rid > 0:
+        return str(rid)
+    raise PageError(
+        f"a review has no recommendationid ({rid!r}); nothing from the page was kept", url
+    )
+
+
+def _digits(text: str) -> bool:
+    """A number written in ASCII digits, short enough to be one of Steam's."""
+    return text.isascii() and text.isdigit() and len(text) <= _MAX_DIGITS
+
+
+def _timestamp(value: Any, rid: str, name: str, url: str) -> int:
+    """A Unix time in seconds (a number or a string of digits), within dates that exist."""
+    if isinstance(value, str) and _digits(value):
+        value = int(value)
+    if type(value) is not int or not 0 < value <= _MAX_TIMESTAMP:
+        raise PageError(f"review {rid}: {name} {value!r} is not a Unix time", url)
+    return value
+
+
+def _count(value: Any, rid: str, name: str, url: str) -> int | None:
+    """A count (a number or a string of digits), or None when absent."""
+    if type(value) is int and value >= 0:
+        return value
+    if isinstance(value, str) and _digits(value):
+        return int(value)
+    if value is None:
+        return None
+    raise PageError(f"review {rid}: {name} {value!r} is not a count", url)
+
+
+def _reply(block: dict[str, Any], rid: str, url: str) -> dict[str, str | None] | None:
+    """The developer's response: `{"text", "published_at"}`, or None when there is none."""
+    response = block.get("developer_response")
+    if response is None:
+        return None
+    if not isinstance(response, str):
+        raise PageError(f"review {rid}: developer_response is not text", url)
+    text = bbcode_text(response)
+    if not text:
+        return None
+    when = block.get("timestamp_dev_responded")
+    published = (
+        None
+        if when is None or when == 0
+        else _iso(_timestamp(when, rid, "timestamp_dev_responded", url))
+    )
+    return {"text": text, "published_at": published}

@@ -1,0 +1,102 @@
+"""Real Goodreads pages mutated at random: whole reviews or one PageError, never anything else.
+
+Bytes are cut, deleted, duplicated, flipped or inserted (Hypothesis, derandomized so a run is
+repeatable); on the current page most edits land in the `__NEXT_DATA__` JSON, where the parser
+reads, or in the cards it counts.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from parsers.errors import PageError
+from sites.goodreads import parser
+from tests.conftest import fixtures_dir
+
+CURRENT = ("book-14476341-reviews-2025-04.html", parser.KIND)
+OLD = ("book-15797938-reviews-fragment-2020-old.html", parser.OLD_KIND)
+URLS = {
+    CURRENT[0]: "https://www.goodreads.com/book/show/14476341-the-great-gatsby/reviews",
+    OLD[0]: (
+        "https://www.goodreads.com/book/reviews/15797938-the-dinner"
+        "?edition_reviews=true&rating=5&text_only=true"
+    ),
+}
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?")
+JUNK = [b"<div>", b"</div>", b"<br>", b"&amp;", b"<span", b'"', b"\\", b"{", b"}", b"]", b","]
+
+
+@st.composite
+def mutated(draw: st.DrawFn, body: bytes) -> bytes:
+    """A real page with a few random edits; most land where the parser reads (the JSON of a
+    current page, whose bytes start at `__NEXT_DATA__`)."""
+    data_at = body.find(b"__NEXT_DATA__")
+    for _ in range(draw(st.integers(1, 4))):
+        if not body:
+            break
+        low = data_at if data_at >= 0 and data_at < len(body) and draw(st.booleans()) else 0
+        where = draw(st.integers(low, len(body) - 1))
+        size = draw(st.integers(1, 400))
+        action = draw(st.sampled_from(["cut", "delete", "duplicate", "insert", "flip", "junk"]))
+        if action == "cut":
+            body = body[:where]
+        elif action == "delete":
+            body = body[:where] + body[where + size :]
+        elif action == "duplicate":
+            body = body[:where] + body[where : where + size] * 2 + body[where + size :]
+        elif action == "insert":
+            body = body[:where] + draw(st.binary(min_size=1, max_size=40)) + body[where:]
+        elif action == "flip":
+            body = (
+                body[:where] + bytes([body[where] ^ draw(st.integers(1, 255))]) + body[where + 1 :]
+            )
+        else:
+            body = body[:where] + draw(st.sampled_from(JUNK)) + body[where:]
+    return body
+
+
+@pytest.mark.parametrize(("name", "kind"), [CURRENT, OLD], ids=["current", "old-fragment"])
+def test_mutated_pages_raise_only_page_error(name: str, kind: str) -> None:
+    original = (fixtures_dir() / "goodreads" / name).read_bytes()
+    url = URLS[name]
+    outcomes: set[str] = set()
+
+    @settings(
+        max_examples=150,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(mutated(original))
+    def check(body: bytes) -> None:
+        try:
+            parsed = parser.parse(body, url)
+        except PageError as exc:
+            assert exc.reason and exc.where == url
+            outcomes.add("refused")
+            return
+        outcomes.add("read")
+        assert parsed.kind == kind
+        assert parsed.block_count == len(parsed.reviews)
+        for review in parsed.reviews:
+            data = review.to_dict()
+            assert data["site"] == "goodreads" and data["review_id"]
+            assert data["url"] is None or data["url"].endswith(f"/review/show/{data['review_id']}")
+            assert (
+                data["author"]["name"] and data["author"]["name"] == data["author"]["name"].strip()
+            )
+            assert DATE.fullmatch(data["published_at"])
+            assert data["subject"]["type"] == "book" and data["subject"]["id"].isdigit()
+            assert data["rating"] is None or data["rating"] in (1, 2, 3, 4, 5)
+            assert data["reactions"] is None or (
+                set(data["reactions"]) == {"likes", "comments"}
+                and all(isinstance(v, int) and v >= 0 for v in data["reactions"].values())
+            )
+            assert isinstance(data["text"], str)
+
+    check()
+    assert outcomes == {"refused", "read"}  # both outcomes met: the mutations did reach the parser
