@@ -201,6 +201,14 @@ KEEP_KNOWN: tuple[str, ...] = (
 )
 """Columns whose known value stays when a new observation does not carry one (None, or no tags:
 the layout lacks the field). Text and rating never do: they are what a version is."""
+_FILLABLE: tuple[str, ...] = (
+    *(n for n in KEEP_KNOWN if n not in ("subject_title", "tags")),
+    "progress_seen",
+    "progress_total",
+    "progress_unit",
+)
+"""What an older observation may fill in when the current state lacks it (not the title, which
+the full-text index holds; tags apart, since no tags is stored as [])."""
 
 
 def iso_utc(moment: str) -> str:
@@ -457,7 +465,9 @@ class Archive:
         pages: dict[str, tuple[int, str]] = {}
         page: tuple[int | None, str] = (None, now)
         subjects_seen: dict[tuple[str, str, str], str] = {}
+        subjects_first: dict[tuple[str, str, str], str] = {}
         authors_seen: dict[int, str] = {}
+        authors_first: dict[int, str] = {}
         batch = list(entries)
         all_digests = [review_digests(e) if isinstance(e, Review) else None for e in batch]
         with self.transaction():
@@ -519,7 +529,9 @@ class Archive:
                         )
                     subject = (entry.site, entry.subject.type, entry.subject.id)
                     subjects_seen[subject] = max(seen, subjects_seen.get(subject, seen))
+                    subjects_first[subject] = min(seen, subjects_first.get(subject, seen))
                     authors_seen[author_id] = max(seen, authors_seen.get(author_id, seen))
+                    authors_first[author_id] = min(seen, authors_first.get(author_id, seen))
                     setattr(result, outcome, getattr(result, outcome) + 1)
                     result.outcomes.append((entry.site, entry.review_id, outcome))
                 else:
@@ -540,13 +552,15 @@ class Archive:
             )
             if not reread:
                 self.conn.executemany(
-                    "UPDATE subjects SET last_seen_at = max(last_seen_at, ?) "
+                    "UPDATE subjects SET last_seen_at = max(last_seen_at, ?), "
+                    "first_seen_at = min(first_seen_at, ?) "
                     "WHERE site = ? AND type = ? AND subject_id = ?",
-                    [(seen, *key) for key, seen in subjects_seen.items()],
+                    [(last, subjects_first[key], *key) for key, last in subjects_seen.items()],
                 )
                 self.conn.executemany(
-                    "UPDATE authors SET last_seen_at = max(last_seen_at, ?) WHERE id = ?",
-                    [(seen, a) for a, seen in authors_seen.items()],
+                    "UPDATE authors SET last_seen_at = max(last_seen_at, ?), "
+                    "first_seen_at = min(first_seen_at, ?) WHERE id = ?",
+                    [(last, authors_first[a], a) for a, last in authors_seen.items()],
                 )
         return result
 
@@ -651,9 +665,10 @@ class Archive:
             return int(row[0]), 0
         if row is not None:
             self.conn.execute(
-                "UPDATE pages SET last_fetched_at = max(last_fetched_at, ?), "
-                "fetch_count = fetch_count + 1 WHERE id = ?",
-                (page.fetched_at, row[0]),
+                "UPDATE pages SET fetched_at = min(fetched_at, ?), "
+                "last_fetched_at = max(last_fetched_at, ?), fetch_count = fetch_count + 1 "
+                "WHERE id = ?",
+                (page.fetched_at, page.fetched_at, row[0]),
             )
             return int(row[0]), 0
         compression, blob = compress_body(page.body)
@@ -874,18 +889,27 @@ class Archive:
         """An observation older than the review's current state (an old capture imported late):
         it may add a version never seen, and move first-seen times back, never roll back.
         An author name it shows that the author no longer has joins `former_names`."""
+        # Its current name was first seen with the review's current first sighting: as a
+        # rename, that is when it happened (what the captures in time order would have said).
+        first_seen = self.conn.execute(
+            "SELECT first_seen_at FROM reviews WHERE rowid = ?", (rowid,)
+        ).fetchone()[0]
         self.conn.execute(
-            "UPDATE authors SET former_names = json_insert(former_names, '$[#]', ?) "
+            "UPDATE authors SET former_names = json_insert(former_names, '$[#]', ?), "
+            "renamed_at = coalesce(renamed_at, ?) "
             "WHERE id = ? AND name != ? AND NOT EXISTS "
             "(SELECT 1 FROM json_each(former_names) WHERE value = ?)",
-            (review.author.name, author_id, review.author.name, review.author.name),
+            (review.author.name, first_seen, author_id, review.author.name, review.author.name),
         )
         self.conn.execute(
             "UPDATE reviews SET first_seen_at = min(first_seen_at, ?) WHERE rowid = ?",
             (seen, rowid),
         )
+        observed = _observed_row(review, author_id, None, digests)
+        self._fill_unknown(rowid, observed)
+        self._add_older_reactions(review, observed, page_id, crawl_id, seen)
         new_hash = digests[0]
-        if self._saw_version(review, new_hash, seen):
+        if self._saw_version(review, new_hash, seen, page_id):
             return "unchanged", author_id
         if reread and self._correct_version(review, new_hash, page_id, current=False):
             return "updated", author_id
@@ -896,13 +920,78 @@ class Archive:
         )
         return "updated", author_id
 
-    def _saw_version(self, review: Review, digest: str, seen: str) -> bool:
-        """Widen a known version's seen times; False when (text, rating) is a state not seen."""
+    def _fill_unknown(self, rowid: int, observed: list[Any]) -> None:
+        """What an older observation shows that the current state does not (the old layout's
+        sub-scores and helpful votes, read after the new layout): kept, as a newer observation's
+        would be, so the order captures arrive in does not change the archive."""
+        names = [n for n in _FILLABLE if observed[_IDX[n]] is not None]
+        if not names:
+            return
+        self.conn.execute(
+            "UPDATE reviews SET "
+            + ", ".join(f"{n} = coalesce({n}, ?)" for n in names)
+            + " WHERE rowid = ?",
+            (*(observed[_IDX[n]] for n in names), rowid),
+        )
+        if observed[_IDX["tags"]] != "[]":
+            self.conn.execute(
+                "UPDATE reviews SET tags = ? WHERE rowid = ? AND tags = '[]'",
+                (observed[_IDX["tags"]], rowid),
+            )
+
+    def _add_older_reactions(
+        self,
+        review: Review,
+        observed: list[Any],
+        page_id: int | None,
+        crawl_id: int | None,
+        seen: str,
+    ) -> None:
+        """Reaction counts seen at `seen`, earlier than the latest: a row only where the history
+        changes there (the counts the row after it shows, seen earlier, move it back)."""
+        counts = (observed[_REACTIONS], observed[_HELPFUL])
+        if counts == (None, None):
+            return
+        key = (review.site, review.review_id)
+        before = self.conn.execute(
+            "SELECT reactions, helpful_count FROM reaction_counts WHERE site = ? AND "
+            "review_id = ? AND observed_at <= ? ORDER BY observed_at DESC, id DESC LIMIT 1",
+            (*key, seen),
+        ).fetchone()
+        if before is not None and tuple(before) == counts:
+            return
+        after = self.conn.execute(
+            "SELECT id, reactions, helpful_count FROM reaction_counts WHERE site = ? AND "
+            "review_id = ? AND observed_at > ? ORDER BY observed_at, id LIMIT 1",
+            (*key, seen),
+        ).fetchone()
+        if after is not None and (after[1], after[2]) == counts:
+            self.conn.execute(
+                "UPDATE reaction_counts SET observed_at = ?, page_id = coalesce(?, page_id) "
+                "WHERE id = ?",
+                (seen, page_id, after[0]),
+            )
+            return
+        self._add_reactions(review, observed, page_id, crawl_id, seen)
+        # Later rows keep what they did not show, as they would have, had this come first.
+        self.conn.execute(
+            "UPDATE reaction_counts SET reactions = coalesce(reactions, ?), "
+            "helpful_count = coalesce(helpful_count, ?) "
+            "WHERE site = ? AND review_id = ? AND observed_at > ?",
+            (*counts, *key, seen),
+        )
+
+    def _saw_version(
+        self, review: Review, digest: str, seen: str, page_id: int | None = None
+    ) -> bool:
+        """Widen a known version's seen times (seen earlier than known: `page_id` is now the
+        page it was first seen on); False when (text, rating) is a state not seen."""
         cur = self.conn.execute(
-            "UPDATE review_versions SET first_seen_at = min(first_seen_at, ?), "
-            "last_seen_at = max(last_seen_at, ?) "
+            "UPDATE review_versions SET "
+            "page_id = CASE WHEN ? < first_seen_at THEN coalesce(?, page_id) ELSE page_id END, "
+            "first_seen_at = min(first_seen_at, ?), last_seen_at = max(last_seen_at, ?) "
             "WHERE site = ? AND review_id = ? AND content_hash = ?",
-            (seen, seen, review.site, review.review_id, digest),
+            (seen, page_id, seen, seen, review.site, review.review_id, digest),
         )
         return cur.rowcount > 0
 

@@ -52,6 +52,8 @@ class PipelineContext:
         self.pending_reviews = 0
         self.page_url: str | None = None
         """URL of the last raw page seen: where a rejected item came from."""
+        self.page_fetched_at: str | None = None
+        """When that page was fetched: when the reviews that follow it were seen."""
         self._archive: Archive | None = None
         self.reread = False
         """True for `hoard reparse`: pages are stored already and read again by newer parsers."""
@@ -86,6 +88,7 @@ class PipelineContext:
             if self.pending_reviews >= self.batch_size:
                 self.flush()
             self.page_url = entry.url
+            self.page_fetched_at = entry.fetched_at
         else:
             self.pending_reviews += 1
         self.pending.append(entry)

@@ -1,7 +1,10 @@
-"""Step 3 of 4: drop a review this run has already passed on in exactly the same form.
+"""Step 3 of 4: drop a review this run has already passed on in exactly the same form, seen at
+the same moment (a page that lists a review twice, or the same capture written twice).
 
-The same review on a title's main page and on its reviews tab is counted as
-`hoard/reviews_duplicate` and as unchanged, never lost. This step does not version: whether a
+Such a repeat is counted as `hoard/reviews_duplicate` and as unchanged, never lost. A review seen
+again at another moment (a title's main page, then its reviews tab; another crawl's capture of
+the same page) goes on to the store, which keeps when it was seen: so the archive is the same
+whatever order captures reach the writer in. This step does not version: whether a
 review is new, edited (a new `archive.hashing.content_hash`: text + rating) or unchanged is decided
 by the store, inside its transaction, against what the archive holds.
 """
@@ -30,7 +33,7 @@ def _frozen(value: Any) -> Any:
 
 
 class DropRepeatsPipeline(ContextPipeline):
-    """Drops exact repeats of a review within one run; passes every distinct form on."""
+    """Drops exact repeats of a review within one run; passes every distinct sighting on."""
 
     def __init__(self, ctx: PipelineContext) -> None:
         super().__init__(ctx)
@@ -40,7 +43,7 @@ class DropRepeatsPipeline(ContextPipeline):
         if not isinstance(item, Review):
             return item
         key = (item.site, item.review_id)
-        form = hash(tuple(_frozen(getattr(item, name)) for name in _FIELDS))
+        form = hash((self.ctx.page_fetched_at, *(_frozen(getattr(item, name)) for name in _FIELDS)))
         if self.seen.get(key) == form:
             self.ctx.inc(REVIEWS_DUPLICATE)
             self.ctx.inc(REVIEWS_UNCHANGED)

@@ -17,7 +17,10 @@ Reads two layouts:
 Speed: on the current page no HTML tree is built. The `__NEXT_DATA__` script is found in the
 bytes and its JSON loaded as it is (a `<script>` holds raw text); the cards are only counted
 (`class="ReviewCard"`) to check they agree with the data; each review's text HTML (a few KB) is
-parsed on its own. A page cut short (no `</html>` after the data) is refused.
+parsed on its own. A page cut short (no `</html>` after the data) is refused. The old fragment
+is built into a tree from its first review block on; each block's parts are found by walking
+its three small sections in Python. Review text is read with marks set into the tree and one
+`itertext()` pass, not element by element.
 
 Refused with one PageError naming the page: a challenge or block page (reason starting with
 "blocked:"), a card page without `__NEXT_DATA__`, a cut page, JSON that does not load, data that
@@ -641,7 +644,7 @@ def _parse_old(body: bytes, url: str) -> ParsedPage:
     root = _old_tree(data, url)
     if root is None:
         data = decode_html(body, url).encode("utf-8")
-        root = _old_tree(data, url)
+        root = _old_tree(data, url, utf8_known=True)
     if root is None:
         raise PageError("not an HTML page (no elements in it): check the file", url)
     subject = _old_subject(data, url)
@@ -698,16 +701,18 @@ def _refuse_cut_fragment(data: bytes, whole: int, url: str) -> None:
         )
 
 
-def _old_tree(data: bytes, url: str) -> etree._Element | None:
-    """The fragment's tree, read as UTF-8; None when the bytes are not UTF-8 (or hold no
-    element)."""
+def _old_tree(data: bytes, url: str, utf8_known: bool = False) -> etree._Element | None:
+    """The fragment's tree from its first review block on (the filters and rating graph before
+    it hold nothing a review needs), read as UTF-8; None when the bytes are not UTF-8 and that
+    was not `utf8_known` (or when they hold no element)."""
+    first = _OLD_BLOCK.search(data)
     parser = _fragment_parser()
     try:
-        root = etree.fromstring(data, parser)
+        root = etree.fromstring(data[first.start() :] if first else data, parser)
     except (etree.LxmlError, ValueError) as exc:
         raise PageError(f"not an HTML page ({exc}): check the file", url) from None
     _check_depth(parser, url)
-    if parser.error_log.filter_types(_BAD_BYTES):
+    if not utf8_known and parser.error_log.filter_types(_BAD_BYTES):
         return None
     return root
 
@@ -767,6 +772,7 @@ class _OldBlock:
         self.parts: dict[str, etree._Element] = {}
         self.free_text: etree._Element | None = None
         self.preview: etree._Element | None = None
+        self.shelves: list[str] = []
         # Parts are found by walking each section in Python: one XPath `.//` call per block
         # costs ten times more. The text section is only searched for its text spans.
         sections = _sections(d for c in element.iterchildren("div") for d in c.iterchildren("div"))
@@ -785,6 +791,11 @@ class _OldBlock:
                     self.parts.setdefault("author", node)
             elif node.tag == "span" and "staticStars" in classes:
                 self.parts.setdefault("stars", node)
+            elif node.tag == "a" and "actionLinkLite" in classes:
+                parent = node.getparent()
+                name = " ".join(_text_of(node).split())
+                if name and parent is not None and "bookshelves" in (parent.get("class") or ""):
+                    self.shelves.append(name)  # "Shelves: a, b": the reviewer's filing
         text = sections["reviewText"]
         self._find_text(s for c in text.iterchildren("span") for s in c.iterchildren("span"))
         if self.free_text is None and self.preview is None:
@@ -840,7 +851,7 @@ class _OldBlock:
             reactions={"likes": self._likes(), "comments": self._comments()},
             helpful_count=None,
             sub_scores=None,
-            extra={"shelf": None, "shelves": []},
+            extra={"shelf": None, "shelves": self.shelves},
         )
 
     def _author(self) -> Author:
@@ -880,7 +891,7 @@ class _OldBlock:
             raise self.fail(f"readable stars ({len(classes)} star spans, {full} full)")
         if _STAR_LABELS.get(label) != full:
             raise self.fail(f"stars that agree with their label ({full} full, label {label!r})")
-        return full or None
+        return full
 
     def _text(self) -> str:
         # The whole text is span#freeTextN; a short review has only the container (no "more").

@@ -7,7 +7,8 @@ Reads every desktop page that carries review blocks:
   (`reviews.php?t=anime`, each block naming its title in `div.titleblock a`) and a profile's
   reviews page;
 - the old layout (2016 to 2022): `div.borderDark` blocks with the sub-score table, "N people found
-  this review helpful", "N of M episodes seen" and the Preliminary marker, in both the 2016
+  this review helpful", "N of M episodes seen" (manga: "chapters read") and the Preliminary
+  marker, in both the 2016
   `div.borderLight` header and the later one.
 
 It refuses, with one clear PageError, the mobile layout (text cut short, no scores), pages that
@@ -62,7 +63,10 @@ _REVIEW_ID = re.compile(r"reviews\.php\?(?:[^\"'#]*&)?id=(\d+)")
 _SUBJECT_PATH = re.compile(r"/(anime|manga)/(\d+)(?:/|$|\?)")
 _PROFILE_PATH = re.compile(r"^/profile/[^/]+/reviews")
 _PROGRESS_NEW = re.compile(r"\(\s*(\d+|\?)\s*/\s*(\d+|\?)\s*(eps?|chp?|chapters?|episodes?)\s*\)")
-_PROGRESS_OLD = re.compile(r"(\d+|Unknown|\?)\s+of\s+(\d+|\?|Unknown)\s+(episodes|chapters)\s+seen")
+_PROGRESS_OLD = re.compile(
+    r"(\d+|Unknown|\?)\s+of\s+(\d+|\?|Unknown)\s+(episodes|chapters)\s+(?:seen|read)"
+)
+"""Old layout's progress line: "26 of 26 episodes seen"; manga pages: "12 of 40 chapters read"."""
 _HELPFUL = re.compile(r"(\d[\d,]*)\s+(?:people|person|user|users)\s+found this review helpful")
 _OVERALL = re.compile(r"Overall Rating\s*:\s*(\d+(?:\.\d+)?)")
 _NUMBER = re.compile(r"[0-9]{1,4}(?:\.[0-9]{1,3})?")

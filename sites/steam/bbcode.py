@@ -40,6 +40,8 @@ _TAG = re.compile(
     r"|sup|sub|img)(=[^\]\n]*)?\]",
     re.IGNORECASE,
 )
+_strip = str.strip
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NOPARSE_OPEN = re.compile(r"\[noparse\]", re.IGNORECASE)
 _NOPARSE = re.compile(r"\[noparse\](.*?)(?:\[/noparse\]|\Z)", re.IGNORECASE | re.DOTALL)
 # Marks for what the tags become, before lines are resolved: characters nobody writes (they are
@@ -59,6 +61,13 @@ _MARK_OF: dict[str, str] = (
 
 def bbcode_text(text: str) -> str:
     """A Steam review (BBCode, `\\n` line breaks) as the contract's clean text."""
+    if text.isprintable():
+        # One line, no control characters (nor lone surrogates): the usual short review.
+        if not text.isascii():
+            text = fix_mojibake(text)
+        if "[" in text:
+            return tidy_lines(_without_tags(text))
+        return _fold_spaces(text).strip() if "  " in text else text.strip()
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     for mark in _CONTROLS:
@@ -66,6 +75,12 @@ def bbcode_text(text: str) -> str:
             text = text.replace(mark, "")  # control characters: no text anyone wrote
     if not text.isascii():
         text = fix_mojibake(text)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate (from a JSON escape: UTF-8 bytes cannot carry one) is no
+            # character, and no text could be written out with it.
+            text = _SURROGATE.sub("\ufffd", text)
     if "[" in text:
         text = _without_tags(text)
     return tidy_lines(text)
@@ -87,9 +102,9 @@ def tidy_lines(text: str) -> str:
         lines = [
             (_fold_spaces(line) if "  " in line else line).strip() for line in text.split("\n")
         ]
+        text = "\n".join(lines)
     else:
-        lines = [line.strip() for line in text.split("\n")]
-    text = "\n".join(lines)
+        text = "\n".join(map(_strip, text.split("\n")))
     while "\n\n\n" in text:
         text = text.replace("\n\n\n", "\n\n")
     return text.strip("\n")

@@ -49,7 +49,8 @@ COMMUNITY_REASON = (
 
 _APP_IN_PATH = re.compile(r"/(?:appreviews|app)/([0-9]{1,10})(?:/|$)")
 _APP_IN_QUERY = re.compile(r"(?:^|&)appid=([0-9]{1,10})(?:&|$)")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_RECOMMENDATION_ID = itemgetter("recommendationid")
+_TIMESTAMP_CREATED = itemgetter("timestamp_created")
 _LEADING = b"\xef\xbb\xbf \t\r\n"  # a UTF-8 byte order mark, JSON whitespace
 _MAX_DIGITS = 20  # ids and counts longer than this are no Steam number (and slow to convert)
 _MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z: beyond it, no date but garbage
@@ -96,31 +97,8 @@ def parse(body: bytes, url: str) -> ParsedPage:
     app_id = _app_id(data, url)
     subject = Subject("game", app_id, None, f"{STORE_URL}/app/{app_id}/")
     parsed = [_review(block, app_id, subject, url) for block in blocks]
-    if b"\\ud" in body or b"\\uD" in body:
-        # JSON escapes can carry a lone surrogate (UTF-8 bytes cannot): no character, and no
-        # text could be written out with one. Where the answer escapes any, texts are checked.
-        for review in parsed:
-            _replace_surrogates(review)
     next_url = None if kind == "merged" else _next_url(container, url)
     return ParsedPage(parsed, next_url, len(blocks), kind)
-
-
-def _replace_surrogates(review: Review) -> None:
-    """Lone surrogates in a review's texts become U+FFFD, as undecodable bytes do in HTML."""
-    review.text = _without_surrogates(review.text)
-    reply = review.extra.get("reply")
-    if reply is not None:
-        reply["text"] = _without_surrogates(reply["text"])
-
-
-def _without_surrogates(text: str) -> str:
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return _SURROGATE.sub("\ufffd", text)
-    return text
 
 
 def _load(body: bytes, url: str) -> Any:
@@ -163,15 +141,18 @@ def _short(exc: BaseException) -> str:
 def _merged_by_id(reviews: dict[Any, Any], url: str) -> list[Any]:
     """A merge keyed by review id has no order of its own: newest first by creation, then by id
     descending, as the API pages them."""
-    keyed: list[tuple[int, int, Any]] = []
-    for key, block in reviews.items():
-        if type(block) is dict:
-            rid = block.get("recommendationid")
-            created = block.get("timestamp_created")
-            if type(rid) is str and rid == key and _digits(rid) and type(created) is int:
-                keyed.append((created, int(rid), block))
-                continue
-        keyed.append(_sort_key(key, block, url))
+    try:
+        # The usual merge, sorted with C-level keys only: by id, then (stable) by creation.
+        keys = sorted(reviews, key=int, reverse=True)
+        blocks = [reviews[key] for key in keys]
+        if list(map(_RECOMMENDATION_ID, blocks)) == keys and set(
+            map(type, map(_TIMESTAMP_CREATED, blocks))
+        ) == {int}:
+            blocks.sort(key=_TIMESTAMP_CREATED, reverse=True)
+            return blocks
+    except (ValueError, TypeError, KeyError):
+        pass  # read entry by entry below, which names what is wrong
+    keyed = [_sort_key(key, block, url) for key, block in reviews.items()]
     keyed.sort(key=itemgetter(0, 1), reverse=True)
     return [block for _, _, block in keyed]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, cast
 
 import lxml.html
@@ -37,12 +36,6 @@ DATA_OPEN = b'<script id="__NEXT_DATA__" type="application/json">'
 
 def page(name: str) -> bytes:
     return (fixtures_dir() / "goodreads" / name).read_bytes()
-
-
-def load_data(body: bytes) -> dict[str, Any]:
-    start = body.index(DATA_OPEN) + len(DATA_OPEN)
-    data: dict[str, Any] = json.loads(body[start : body.index(b"</script>", start)])
-    return data
 
 
 def with_data(body: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
@@ -224,6 +217,15 @@ def test_inline_spoiler_label_keeps_its_text_and_sets_nothing() -> None:
     assert review.is_spoiler is False
 
 
+def test_rewritten_data_reads_the_same() -> None:
+    """The helper that edits `__NEXT_DATA__` changes nothing by itself."""
+    body = page(CURRENT)
+    again = with_data(body, lambda data: None)
+    assert again != body
+    want = [r.to_dict() for r in parser.parse(body, CURRENT_URL).reviews]
+    assert [r.to_dict() for r in parser.parse(again, CURRENT_URL).reviews] == want
+
+
 def test_unrated_review_has_no_rating() -> None:
     body = with_data(page(CURRENT), lambda d: first_review(d).update(rating=0))
     review = parser.parse(body, CURRENT_URL).reviews[0]
@@ -323,6 +325,10 @@ def test_old_first_review_fields() -> None:
     assert review.text.endswith("One of my favourite reads of 2013 so far!")
     assert "...more" not in review.text
     assert (review.tags, review.is_spoiler) == ([], False)
+    assert review.extra == {"shelf": None, "shelves": []}
+    by_id = {r.review_id: r for r in parsed.reviews}
+    assert by_id["567908484"].extra["shelves"] == ["favorites", "literary-fiction"]
+    assert "Shelves" not in by_id["567908484"].text
 
 
 def test_old_comment_counts() -> None:
@@ -531,7 +537,7 @@ def test_old_block_missing_its_footer_is_refused() -> None:
     )
 
 
-def test_every_review_is_whole(fixtures: Path) -> None:
+def test_every_review_is_whole() -> None:
     """No furniture in any text, every field of the record there, on both layouts."""
     for name, url in ((CURRENT, CURRENT_URL), (OLD, OLD_URL)):
         for review in parser.parse(page(name), url).reviews:

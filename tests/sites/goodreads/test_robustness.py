@@ -32,7 +32,7 @@ JUNK = [b"<div>", b"</div>", b"<br>", b"&amp;", b"<span", b'"', b"\\", b"{", b"}
 
 @st.composite
 def mutated(draw: st.DrawFn, body: bytes) -> bytes:
-    """A real page with a few random edits; most land where the parser reads (the JSON of a
+    """A real page with a few random edits; half of them land where the parser reads (the JSON of a
     current page, whose bytes start at `__NEXT_DATA__`)."""
     data_at = body.find(b"__NEXT_DATA__")
     for _ in range(draw(st.integers(1, 4))):

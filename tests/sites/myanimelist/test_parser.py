@@ -169,3 +169,22 @@ def test_listing_block_without_its_title_fails_the_page(mal_fixtures: Path) -> N
         "current layout: review 7406 has no reviewed title (no div.titleblock link and no title "
         "in the page URL); nothing from it was kept"
     )
+
+
+def test_old_manga_progress_reads_chapters_read(mal_fixtures: Path) -> None:
+    """Old-layout manga pages (2018-2021) say "N of M chapters read", not "... seen"."""
+    body = (mal_fixtures / "anime-1-reviews-2018-12-old.html").read_bytes()
+    manga = body.replace(b"episodes seen", b"chapters read")
+    assert manga != body
+    url = "https://myanimelist.net/manga/1/Monster/reviews"
+    as_anime = myanimelist.parse(body, url).reviews
+    as_manga = myanimelist.parse(manga, url).reviews
+    assert len(as_manga) == len(as_anime) == 20
+    for before, after in zip(as_anime, as_manga, strict=True):
+        assert before.progress is not None and after.progress is not None
+        assert (after.progress.seen, after.progress.total) == (
+            before.progress.seen,
+            before.progress.total,
+        )
+        assert (before.progress.unit, after.progress.unit) == ("episodes", "chapters")
+        assert "chapters read" not in after.text
