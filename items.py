@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-SubjectType = Literal["anime", "manga", "film", "book", "game", "company"]
 Recommendation = Literal["recommended", "mixed_feelings", "not_recommended"]
 ProgressUnit = Literal["episodes", "chapters", "pages", "hours"]
 
@@ -28,7 +27,7 @@ class Subject:
     """What is reviewed: a title, a film, a book, a game, a company."""
 
     type: str
-    """Kind of thing: "anime", "manga", "film", "book", "game" or "company"."""
+    """Kind of thing, one of its site's `subject_types` ("film", "book", "game", "company"...)."""
     id: str
     """The site's own id of the subject, as a string (MAL: "1" for Cowboy Bebop)."""
     title: str | None = None
@@ -67,12 +66,12 @@ class Review:
     """
 
     site: str
-    """Lowercase, stable site key: "myanimelist", "letterboxd", "goodreads", "trustpilot",
-    "steam"."""
+    """Lowercase, stable site key (`sites/<key>/`): "letterboxd", "steam", ..."""
     review_id: str
     """The site's own id for the review (MAL: the N of `reviews.php?id=N`), as a string."""
     url: str
-    """Canonical URL of the review itself (MAL: `https://myanimelist.net/reviews.php?id=N`)."""
+    """Canonical URL of the review itself (Steam: `https://steamcommunity.com/profiles/ID/
+    recommended/APP/`)."""
     subject: Subject
     """What is reviewed."""
     author: Author
@@ -106,7 +105,7 @@ class Review:
     """How many readers found the review helpful (old MAL layout), or None."""
     sub_scores: dict[str, int | float] | None = None
     """Scores per aspect with lowercase keys (old MAL: overall, story, animation, sound, character,
-    enjoyment; manga: art instead of animation and sound), or None."""
+    enjoyment), or None."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Fields a parser adds beyond the contract (e.g. `source_url`), emitted after the contract's
     fields; never a contract field's name."""
@@ -205,7 +204,7 @@ class Capture:
     parser_version: str
     """That parser's `PARSER_VERSION`, so `hoard reparse` knows what is stale."""
     feed: str | None = None
-    """The key of the feed the page belongs to (`anime:1`), or None (an imported page)."""
+    """The key of the feed the page belongs to (`app:620`), or None (an imported page)."""
     page: int | None = None
     """The page's number in its feed (1 = the first), or None."""
     reviews: list[Review] = field(default_factory=list)
@@ -284,7 +283,7 @@ class FeedWalked:
 
     site: str
     feed: str
-    """The feed's key (`anime:1`)."""
+    """The feed's key (`app:620`)."""
     subject_type: str
     subject_id: str
     seen_ids: list[str]

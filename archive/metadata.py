@@ -11,18 +11,18 @@ TABLES: dict[str, dict[str, Any]] = {
     "reviews": {
         "description": (
             "Every archived review in its current state, one row per (site, review_id). A field "
-            "a newer page does not carry (the new MyAnimeList layout has no sub-scores or "
-            "helpful votes, the old one no reactions or tags) keeps its last known value. "
+            "a newer page does not carry (a site's redesign dropped sub-scores or helpful "
+            "votes, say) keeps its last known value. "
             "Search covers the text, the subject title and the author name."
         ),
         "fts_table": "reviews_fts",
         "facets": ["site", "recommendation", "rating"],
         "sort_desc": "published_at",
         "columns": {
-            "site": "Site key (myanimelist, letterboxd, ...).",
+            "site": "Site key (as `hoard crawl --help` lists them).",
             "review_id": "The site's own id of the review.",
             "url": "Canonical URL of the review.",
-            "subject_type": "anime, manga, film, book, game or company.",
+            "subject_type": "What kind of thing is reviewed (film, book, game, company...).",
             "subject_id": "The site's id of the reviewed title.",
             "subject_title": "Title of the reviewed work, as last seen.",
             "author_id": "The author's identity in `authors` (kept through renames).",

@@ -64,7 +64,7 @@ def feed_history(
     conn: sqlite3.Connection, feeds: list[str], before_crawl: int | None = None
 ) -> dict[str, dict[str, int]]:
     """For each feed, its counts in the latest earlier crawl where it yielded reviews:
-    {"anime:1": {"pages": 3, "reviews": 60, "blocks": 60, ...}}; feeds never seen are left out.
+    {"film:1": {"pages": 3, "reviews": 60, "blocks": 60, ...}}; feeds never seen are left out.
 
     For the alarms ("this feed had reviews before and has none now"); `before_crawl` excludes
     that crawl and later ones (the run being judged).

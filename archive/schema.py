@@ -203,7 +203,7 @@ def m0002_edited_reviews_view(db: Database) -> None:
 
 @migrations(name="0003_crawl_feed_counts")
 def m0003_crawl_feed_counts(db: Database) -> None:
-    """`crawls.feeds`: per-feed counts of a run as JSON ({"anime:1": {"pages": 3, "reviews": 60,
+    """`crawls.feeds`: per-feed counts of a run as JSON ({"film:1": {"pages": 3, "reviews": 60,
     "blocks": 60, ...}}), the memory the "feed went empty" alarm compares the next run with."""
     db.execute("ALTER TABLE crawls ADD COLUMN feeds TEXT")
 

@@ -62,7 +62,7 @@ class Alarm:
 
 @dataclass(slots=True)
 class FeedCounts:
-    """What the spider counted for one feed (`anime:1`, `recent:anime`) in one run."""
+    """What the spider counted for one feed (`film:SLUG`, `app:620`) in one run."""
 
     pages: int = 0
     reviews: int = 0

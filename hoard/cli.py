@@ -55,7 +55,7 @@ def cli() -> None:
     \b
     Start here:
       hoard extract PAGE --url URL     saved page -> review JSON lines (no network)
-      hoard crawl mal --anime 1        fetch a title's reviews into ./archive.db
+      hoard crawl SITE --help          the feeds a site offers; then crawl them
       hoard serve                      browse and query the archive in Datasette
 
     Run `hoard COMMAND --help` for each command's options and examples.

@@ -4,7 +4,7 @@ which feeds to watch.
 `EXAMPLE` below is a whole one (it is what `hoard update --help` shows, and a test loads it).
 
 Every mistake is a `UsageError` (exit 2) of one line naming the file, the line and what is wrong,
-for example `hoard.toml:7: unknown key 'anmie' in [[watch]] (known: anime, manga, ...)`.
+for example `hoard.toml:7: unknown key 'flim' in [[watch]] of letterboxd (known: ...)`.
 """
 
 from __future__ import annotations
@@ -53,10 +53,10 @@ class Watch:
     """One `[[watch]]` table: feeds of one site to crawl on every run."""
 
     site: str
-    """Site key ("myanimelist"), whatever name the file used."""
+    """Site key, whatever name (key or alias) the file used."""
     options: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    """The site's feed options and their values (`(("anime", ("1", "5114")),)`), as the spider
-    takes them."""
+    """The site's feed options and their values (`(("app", ("620",)),)`), as the spider takes
+    them."""
     mode: str = "update"
     """"update" (stop at what the archive already has) or "full" (read every page)."""
     number: int = 1
@@ -73,7 +73,7 @@ class Watch:
 
     @property
     def label(self) -> str:
-        """How messages name this watch: `watch #2 (myanimelist recent:anime, line 11)`."""
+        """How messages name this watch: `watch #2 (steam app:620, line 11)`."""
         return f"watch #{self.number} ({self.site} {' '.join(self.feeds)}, line {self.line})"
 
 
@@ -88,7 +88,7 @@ class Config:
     watches: list[Watch] = field(default_factory=list)
 
     def watch_for_feed(self, feed: str) -> Watch | None:
-        """The watch that crawls `feed` ("anime:1"), or None."""
+        """The watch that crawls `feed` ("app:620"), or None."""
         return next((w for w in self.watches if feed in w.feeds), None)
 
 
@@ -182,7 +182,7 @@ def load_config(path: str | Path) -> Config:
         raise fail(lines.key("watch"), "'watch' must be [[watch]] tables")
     if not raw_watches:
         raise fail(
-            1, 'no [[watch]] tables: add at least one, e.g. [[watch]] site = "mal" anime = [1]'
+            1, "no [[watch]] tables: add at least one (see `hoard update --help` for examples)"
         )
     watches = [_check_watch(raw, n, lines, fail) for n, raw in enumerate(raw_watches, 1)]
     seen: dict[str, Watch] = {}

@@ -45,7 +45,7 @@ class CrawlSpec:
     args: dict[str, str] = field(default_factory=dict)
 
     def describe(self) -> str:
-        """`mal anime=1,5114 mode=update`"""
+        """`steam app=620,440 mode=update`"""
         return " ".join([self.spider, *(f"{k}={v}" for k, v in self.args.items())])
 
 

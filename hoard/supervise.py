@@ -444,7 +444,7 @@ def _spiders(specs: list[CrawlSpec]) -> list[Any]:
 
 
 def feeds_of(specs: list[CrawlSpec]) -> list[str]:
-    """The feed keys (`anime:1`, ...) the specs' spiders will read, as the spiders name them."""
+    """The feed keys (`app:620`, ...) the specs' spiders will read, as the spiders name them."""
     return [key for spider in _spiders(specs) for key in getattr(spider, "feeds", {})]
 
 

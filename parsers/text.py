@@ -8,7 +8,7 @@ fast, its page furniture dropped), `element_text()` (any element) or `clean_text
   each line stripped; runs of spaces/tabs inside a line become one space; newlines in the HTML
   source inside a paragraph are spaces.
 - Entities are decoded once (by the HTML parser). A site that escapes its text once more than
-  the HTML needs (MyAnimeList: `Ed&amp;rsquo;s` in the page is `Ed’s`) asks for a second pass
+  the HTML needs (`Ed&amp;rsquo;s` in the page meaning `Ed’s`) asks for a second pass
   with `unescape_twice=True`; only well-formed entities (`&name;`, `&#N;`) are decoded then, so
   "R&D" or "&notice" written by an author stay as written. Other sites keep `&lt;3` as written.
 - Mojibake (UTF-8 read as Windows-1252: `â€™`) is repaired with ftfy's encoding fixes only, and
@@ -158,7 +158,7 @@ def fix_mojibake(text: str) -> str:
 def clean_text(raw: str, unescape_twice: bool = False) -> str:
     """Raw review text (source whitespace as is, `BREAK` for each `<br>`, `BLOCK_EDGE` around
     block elements) to the contract's text. `unescape_twice` is for sites that escape their text
-    twice (MyAnimeList)."""
+    twice."""
     text = unescape_again(raw) if unescape_twice and "&" in raw else raw
     if not text.isascii():
         text = fix_mojibake(text)

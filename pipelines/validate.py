@@ -66,7 +66,7 @@ def problems(review: Review) -> list[str]:
 
 
 def _site_checks(review: Review) -> list[str]:
-    """The checks the review's own site declares (MyAnimeList: its seven reactions)."""
+    """The checks the review's own site declares (a site's fixed set of reactions)."""
     from sites import all_sites
 
     site = all_sites().get(review.site)

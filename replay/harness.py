@@ -1,8 +1,8 @@
 """Real crawls against a replay site, as the demo, the end-to-end tests and the benchmark run them.
 
 `run_crawl` runs `hoard crawl SITE` as a real subprocess against a replay site (Twisted's reactor
-runs once per process). A site can bring made-up feeds of its own to serve (MyAnimeList's
-`ScratchSite` in its folder).
+runs once per process). A site can bring made-up feeds of its own to serve (a `ScratchSite`
+in its folder).
 """
 
 from __future__ import annotations

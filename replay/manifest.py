@@ -5,13 +5,13 @@ A manifest is JSON (`manifest.json` in the served folder)::
     {
       "robots_txt": "User-agent: *\\nDisallow: /login.php\\n",
       "routes": [
-        {"path": "/anime/1/*/reviews", "query": {"p": "1"}, "file": "page-1.html",
+        {"path": "/film/*/reviews", "query": {"p": "1"}, "file": "page-1.html",
          "last_page": false, "status": 200,
          "faults": [{"kind": "429", "retry_after": 2, "times": 1}]}
       ]
     }
 
-A `*` path segment matches any one segment (MyAnimeList ignores the title slug); `query` lists the
+A `*` path segment matches any one segment (sites that ignore a title slug); `query` lists the
 parameters that must match (others are ignored; a missing `p` counts as page 1). The first matching
 route wins. `last_page` removes the page's "More Reviews" links, for a saved first page whose
 following pages were never saved. Fault kinds: `delay` (`seconds`, then the page), `429`/`503`

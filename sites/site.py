@@ -39,7 +39,7 @@ class Feed:
     """One paged list of reviews: a title's reviews tab, a site-wide listing, a profile."""
 
     key: str
-    """Unique within the site, and how stats, watchlists and the archive name it: `anime:1`."""
+    """Unique within the site, and how stats, watchlists and the archive name it: `app:620`."""
     start_url: str
     """Canonical URL of its first page."""
     subject_type: str | None = None
@@ -58,12 +58,12 @@ class FeedOption:
     """A feed a user can ask for: `--NAME` on `hoard crawl SITE`, a `[[watch]]` key, `-a NAME=`."""
 
     name: str
-    """Option name (lowercase, no dashes): "anime", "film", "company"."""
+    """Option name (lowercase, no dashes): "film", "company", "app"."""
     help: str
     """One line for `--help`."""
     metavar: str = "IDS"
     choices: tuple[str, ...] = ()
-    """The only values allowed, when the option is a choice ("anime", "manga")."""
+    """The only values allowed, when the option is a choice ("newest", "popular")."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -98,17 +98,17 @@ class Site:
     """One site, as its folder declares it."""
 
     key: str
-    """Lowercase, stable: the `site` of its reviews ("myanimelist")."""
+    """Lowercase, stable: the `site` of its reviews ("letterboxd")."""
     name: str
-    """How people write it ("MyAnimeList")."""
+    """How people write it ("Letterboxd")."""
     base_url: str
-    """The canonical base URL ("https://myanimelist.net"): what stored URLs use."""
+    """The canonical base URL ("https://letterboxd.com"): what stored URLs use."""
     domains: tuple[str, ...]
     """Hosts it serves (subdomains included): how a URL is recognised."""
     parser: SiteParser
     """Its page parser."""
     subject_types: tuple[str, ...]
-    """What its reviews are about ("anime", "manga")."""
+    """What its reviews are about ("film")."""
     make_feeds: Callable[[Mapping[str, Sequence[str]]], list[Feed]]
     """Feeds from the options' values (each a list of strings); ValueError names a bad value."""
     options: tuple[FeedOption, ...] = ()

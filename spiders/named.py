@@ -1,4 +1,4 @@
-"""One named spider per site name (`scrapy crawl mal`, `scrapy crawl myanimelist`), made from the
+"""One named spider per site name (`scrapy crawl steam`, and each alias), made from the
 sites found by discovery: each is `ReviewSpider` for that site and nothing more."""
 
 from __future__ import annotations

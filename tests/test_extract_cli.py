@@ -118,5 +118,5 @@ def test_help_teaches_with_an_example() -> None:
     done = hoard("extract", "--help")
     assert done.returncode == 0
     text = done.stdout.decode("utf-8")
-    assert "hoard extract saved/cowboy-bebop-reviews.html" in text
+    assert "hoard extract saved/reviews-page.html" in text
     assert "--url URL" in text and "--site SITE" in text

@@ -32,7 +32,7 @@ def _since(value: str | None) -> str | None:
 @click.command(
     "export",
     epilog="\b\nExamples:\n  hoard export --format jsonl > reviews.jsonl\n"
-    "  hoard export --format csv --site myanimelist --since 2026-01-01 > recent.csv\n\n"
+    "  hoard export --format csv --site SITE --since 2026-01-01 > recent.csv\n\n"
     + exitcodes.EPILOG,
 )
 @click.option(
@@ -43,7 +43,11 @@ def _since(value: str | None) -> str | None:
     show_default=True,
     help="jsonl: one review per line in the record's shape; csv: one flat row per review.",
 )
-@click.option("--site", default=None, help="Only reviews of this site (e.g. myanimelist).")
+@click.option(
+    "--site",
+    default=None,
+    help="Only reviews of this site (a key or alias, as `hoard crawl --help` lists).",
+)
 @click.option(
     "--since",
     default=None,

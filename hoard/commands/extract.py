@@ -65,8 +65,8 @@ def extract(pages: tuple[str, ...], url: str, site: str | None, out: BinaryIO) -
     epilog=(
         "Example:\n\n"
         "\b\n"
-        "  hoard extract saved/cowboy-bebop-reviews.html \\\n"
-        "      --url https://myanimelist.net/anime/1/Cowboy_Bebop/reviews | jq -r .text\n\n"
+        "  hoard extract saved/reviews-page.html \\\n"
+        "      --url https://SITE/ADDRESS/OF/THE/PAGE | jq -r .text\n\n"
         "Exit status: 0 every page parsed (a page without reviews prints nothing); "
         "1 some page could not be read (its reason is on stderr, none of its reviews printed); "
         "2 usage error (unknown site or missing --url)."
@@ -82,7 +82,8 @@ def extract(pages: tuple[str, ...], url: str, site: str | None, out: BinaryIO) -
 @click.option(
     "--site",
     metavar="SITE",
-    help="Site parser to use instead of the one the URL's host names (e.g. myanimelist, mal).",
+    help="Site parser to use instead of the one the URL's host names (a key or alias, as "
+    "`hoard crawl --help` lists them).",
 )
 def command(pages: tuple[str, ...], url: str, site: str | None) -> int:
     """Print the reviews in saved pages as JSON lines, one review per line (no network).

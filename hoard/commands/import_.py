@@ -28,14 +28,14 @@ def _read(page: str) -> bytes:
 
 @click.command(
     "import",
-    epilog="\b\nExample:\n  hoard import saved/bebop-reviews.html "
-    "--url https://myanimelist.net/anime/1/Cowboy_Bebop/reviews --db archive.db\n"
+    epilog="\b\nExample:\n  hoard import saved/reviews-page.html "
+    "--url https://SITE/ADDRESS/OF/THE/PAGE --db archive.db\n"
     "  imported 1 page: 20 reviews new, 0 updated, 0 unchanged, 0 rejected -> archive.db\n\n"
     + exitcodes.EPILOG,
 )
 @click.argument("pages", nargs=-1, required=True, metavar="PAGE...")
 @click.option("--url", required=True, help="The address the page(s) came from (names the site).")
-@click.option("--site", default=None, help="Site key when the URL is a mirror (e.g. myanimelist).")
+@click.option("--site", default=None, help="Site key or alias when the URL is a mirror's.")
 @click.option(
     "--fetched-at",
     default=None,

@@ -26,7 +26,7 @@ from sites import site_named
     + exitcodes.EPILOG,
 )
 @db_option
-@click.option("--site", default=None, help="Only pages of this site (e.g. myanimelist).")
+@click.option("--site", default=None, help="Only pages of this site (a key or alias).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def command(db_path: str, site: str | None, as_json: bool) -> int:
     """Re-extract every stored page with today's parsers and apply the result.

@@ -13,9 +13,8 @@ from replay.server import ReplaySite
 
 
 def default_dir() -> str:
-    """The saved MyAnimeList pages: $REVIEW_FIXTURES/myanimelist, else ../shared/fixtures/..."""
-    root = os.environ.get("REVIEW_FIXTURES") or str(Path("..") / "shared" / "fixtures")
-    return str(Path(root) / "myanimelist")
+    """The saved pages of every site: $REVIEW_FIXTURES, else ../shared/fixtures."""
+    return os.environ.get("REVIEW_FIXTURES") or str(Path("..") / "shared" / "fixtures")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,15 +26,15 @@ def command(directory: str | None, port: int) -> int:
 
     DIR holds the pages and a manifest.json mapping paths to files, with optional faults per
     path (delay, 429/503 with Retry-After, 500, dropped connection, truncated body); see
-    replay/manifest.py. Without a manifest, DIR is taken for the saved MyAnimeList pages
-    (default $REVIEW_FIXTURES/myanimelist or ../shared/fixtures/myanimelist) and served where
-    they came from, e.g. /anime/1/Cowboy_Bebop/reviews.
+    replay/manifest.py. Without a manifest, DIR is taken for a folder of the sites' saved pages
+    (one site's, or one with a folder per site; default $REVIEW_FIXTURES or
+    ../shared/fixtures) and each page is served where it came from, as its site declares.
 
     The request log is at /_replay/log (JSON). Crawl it with:
 
     \b
       hoard replay-site --port 8765 &
-      hoard crawl mal --anime 1 --base-url http://127.0.0.1:8765 -s DOWNLOAD_DELAY=0
+      hoard crawl SITE --FEED ID --base-url http://127.0.0.1:8765 -s DOWNLOAD_DELAY=0
     """
     folder = Path(directory or default_dir())
     if not folder.is_dir():

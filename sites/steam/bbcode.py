@@ -40,10 +40,10 @@ _TAG = re.compile(
     r"|sup|sub|img)(=[^\]\n]*)?\]",
     re.IGNORECASE,
 )
-_strip = str.strip
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _NOPARSE_OPEN = re.compile(r"\[noparse\]", re.IGNORECASE)
 _NOPARSE = re.compile(r"\[noparse\](.*?)(?:\[/noparse\]|\Z)", re.IGNORECASE | re.DOTALL)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_strip = str.strip
 # Marks for what the tags become, before lines are resolved: characters nobody writes (they are
 # removed from the text first).
 _EDGE = "\x01"
@@ -61,13 +61,6 @@ _MARK_OF: dict[str, str] = (
 
 def bbcode_text(text: str) -> str:
     """A Steam review (BBCode, `\\n` line breaks) as the contract's clean text."""
-    if text.isprintable():
-        # One line, no control characters (nor lone surrogates): the usual short review.
-        if not text.isascii():
-            text = fix_mojibake(text)
-        if "[" in text:
-            return tidy_lines(_without_tags(text))
-        return _fold_spaces(text).strip() if "  " in text else text.strip()
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     for mark in _CONTROLS:
