@@ -20,8 +20,10 @@ from pipelines.normalize import normalize_review
 class KnownReviews:
     """The archive's content hash of each of a site's reviews: {review_id: hash}."""
 
-    def __init__(self, digests: dict[str, str]) -> None:
+    def __init__(self, digests: dict[str, str], cut: dict[str, str] | None = None) -> None:
         self.digests = digests
+        self.cut = cut or {}
+        """The hash of the cut form a list page shows of a review archived whole."""
 
     @classmethod
     def read(cls, db_path: str | Path, site: str) -> KnownReviews:
@@ -36,11 +38,23 @@ class KnownReviews:
             if not has_reviews:
                 return cls({})
             rows = conn.execute(
-                "SELECT review_id, content_hash FROM reviews WHERE site = ?", (site,)
+                "SELECT review_id, content_hash, json_extract(extra, '$.cut_hash') "
+                "FROM reviews WHERE site = ?",
+                (site,),
             )
-            return cls(dict(rows))
+            digests: dict[str, str] = {}
+            cut: dict[str, str] = {}
+            for review_id, digest, cut_digest in rows:
+                digests[review_id] = digest
+                if cut_digest:
+                    cut[review_id] = cut_digest
+            return cls(digests, cut)
         finally:
             conn.close()
+
+    def _known(self, review: Review) -> bool:
+        digest = content_hash(normalize_review(review))
+        return digest in (self.digests.get(review.review_id), self.cut.get(review.review_id))
 
     def __call__(self, reviews: Iterable[Review]) -> bool:
         """True when every review is archived with the same content hash, as the writer will
@@ -49,8 +63,6 @@ class KnownReviews:
         if not reviews:
             return False
         try:
-            return all(
-                self.digests.get(r.review_id) == content_hash(normalize_review(r)) for r in reviews
-            )
+            return all(self._known(r) for r in reviews)
         except (AttributeError, TypeError, ValueError):
             return False  # a malformed review: the writer rejects it; keep paging

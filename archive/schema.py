@@ -25,6 +25,7 @@ TABLES: tuple[str, ...] = (
     "tags",
     "review_tags",
     "rejects",
+    "text_completions",
 )
 """The archive's tables (besides `reviews_fts` and SQLite's own), in dependency order."""
 
@@ -257,6 +258,25 @@ def m0006_fts_write_settings(db: Database) -> None:
     together with 8 KB pages 1.4x faster stores in bench_archive. Searches find the same rows."""
     for name, value in (("hashsize", FTS_HASH_SIZE), ("automerge", FTS_AUTOMERGE)):
         db.execute("INSERT INTO reviews_fts (reviews_fts, rank) VALUES (?, ?)", [name, value])
+
+
+@migrations(name="0007_text_completions")
+def m0007_text_completions(db: Database) -> None:
+    """Whole texts of reviews a list page shows cut (Letterboxd's "more"), read from their own
+    pages: kept here until the cut review they complete is archived (or kept for good when it
+    arrives first), then applied to it in place, never as an edit."""
+    db.execute(
+        """
+        CREATE TABLE text_completions (
+            site TEXT NOT NULL,
+            review_id TEXT NOT NULL,
+            text TEXT NOT NULL,
+            observed_at TEXT NOT NULL,
+            page_id INTEGER REFERENCES pages(id),
+            PRIMARY KEY (site, review_id)
+        )
+        """
+    )
 
 
 def apply_migrations(db: Database) -> list[str]:

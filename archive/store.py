@@ -22,7 +22,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -31,8 +31,9 @@ import zstandard
 
 from archive.checkpointer import BACKSTOP, Checkpointer
 from archive.connection import WAL_CHECKPOINT_BYTES, connect, open_database, utc_now
-from archive.hashing import body_sha256, review_digests
+from archive.hashing import body_sha256, content_hash, hash_text_rating, review_digests
 from items import RawPage, Review
+from parsers.page import TextCompletion
 
 ReviewOutcome = Literal["new", "updated", "unchanged"]
 
@@ -76,6 +77,8 @@ class BatchResult:
     rejected: int = 0
     pages_stored: int = 0
     pages_seen: int = 0
+    completed: int = 0
+    """Cut texts completed in place by their whole text (not edits)."""
     outcomes: list[tuple[str, str, ReviewOutcome]] = field(default_factory=list)
 
     def add(self, other: BatchResult) -> None:
@@ -86,6 +89,7 @@ class BatchResult:
         self.rejected += other.rejected
         self.pages_stored += other.pages_stored
         self.pages_seen += other.pages_seen
+        self.completed += other.completed
         self.outcomes.extend(other.outcomes)
 
 
@@ -305,6 +309,9 @@ class Archive:
         """(id, url) of the batch's authors not in `_authors`, None for those not archived: read
         in one query per site and 400 names at the start of `write`, used once each."""
         self._max_variables = self.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        self._completions_used: list[tuple[str, str]] = []
+        """Waiting whole texts the batch's cut reviews were completed with: dropped once
+        written."""
         # Checkpoints on their own thread; SQLite's own, in the commit, only as a backstop.
         page_size = self.conn.execute("PRAGMA page_size").fetchone()[0]
         self.conn.execute(
@@ -447,12 +454,17 @@ class Archive:
 
     def write(
         self,
-        entries: Iterable[RawPage | Review | Reject],
+        entries: Iterable[RawPage | Review | Reject | TextCompletion],
         crawl_id: int | None = None,
         *,
         reread: bool = False,
     ) -> BatchResult:
-        """Store pages, reviews and rejects in order, in one transaction.
+        """Store pages, reviews, rejects and text completions in order, in one transaction.
+
+        A review a list page showed cut (`extra["text_truncated"]`) whose whole text is known
+        (archived, or a completion read before it) is stored whole; a `TextCompletion` completes
+        the cut text archived for its review in place (the same version, not an edit), or waits
+        in `text_completions` for it.
 
         A review is linked to the page named by its `extra["source_url"]` when that page is in
         the batch, else to the last page before it, and was seen when that page was fetched.
@@ -468,7 +480,7 @@ class Archive:
         subjects_first: dict[tuple[str, str, str], str] = {}
         authors_seen: dict[int, str] = {}
         authors_first: dict[int, str] = {}
-        batch = list(entries)
+        batch = self._completed(list(entries))
         all_digests = [review_digests(e) if isinstance(e, Review) else None for e in batch]
         with self.transaction():
             known = {} if reread else self._known_states(batch)
@@ -534,11 +546,19 @@ class Archive:
                     authors_first[author_id] = min(seen, authors_first.get(author_id, seen))
                     setattr(result, outcome, getattr(result, outcome) + 1)
                     result.outcomes.append((entry.site, entry.review_id, outcome))
+                elif isinstance(entry, TextCompletion):
+                    self._insert_new(fresh, crawl_id)
+                    result.completed += self._complete(entry, page[0], page[1])
                 else:
                     pid = pages.get(entry.page_url or "", page)[0]
                     self._store_reject(entry, pid, crawl_id)
                     result.rejected += 1
             self._insert_new(fresh, crawl_id)
+            self.conn.executemany(
+                "DELETE FROM text_completions WHERE site = ? AND review_id = ?",
+                self._completions_used,
+            )
+            self._completions_used.clear()
             self._looked_up.clear()
             self.conn.executemany(
                 "UPDATE reviews SET last_seen_at = max(last_seen_at, ?), "
@@ -627,6 +647,79 @@ class Archive:
                 )
                 for name, author_id, url in rows:
                     self._looked_up[(site, name)] = (author_id, url)
+
+    def _completed(self, batch: list[Any]) -> list[Any]:
+        """The batch with each cut review replaced by its whole form where the whole text is
+        known (archived for it, or waiting in `text_completions`) and begins with the cut text:
+        the cut review is the whole one seen again. It remembers the cut form's hash
+        (`extra["cut_hash"]`), so update mode knows it when the list shows it cut again."""
+        cut = [
+            (i, e)
+            for i, e in enumerate(batch)
+            if isinstance(e, Review) and e.extra.get("text_truncated") is True
+        ]
+        if not cut:
+            return batch
+        in_batch = {(e.site, e.review_id): e.text for e in batch if isinstance(e, TextCompletion)}
+        for index, review in cut:
+            key = (review.site, review.review_id)
+            known = self.conn.execute(
+                "SELECT text FROM text_completions WHERE site = ? AND review_id = ? UNION ALL "
+                "SELECT text FROM reviews WHERE site = ? AND review_id = ?",
+                (*key, *key),
+            ).fetchall()
+            texts = [in_batch[key]] if key in in_batch else []
+            texts += [t for (t,) in known]
+            whole = next((t for t in texts if t != review.text and t.startswith(review.text)),
+                         None)  # fmt: skip
+            if whole is None:
+                continue
+            extra = {**review.extra, "text_truncated": False, "cut_hash": content_hash(review)}
+            batch[index] = replace(review, text=whole, extra=extra)
+            self._completions_used.append(key)
+        return batch
+
+    def _complete(self, completion: TextCompletion, page_id: int | None, seen: str) -> int:
+        """Apply a whole text to the cut text archived for its review (1), or keep it in
+        `text_completions` until that review comes (0)."""
+        key = (completion.site, completion.review_id)
+        row = self.conn.execute(
+            "SELECT rowid, text, rating, content_hash, extra, subject_title, author_name "
+            "FROM reviews WHERE site = ? AND review_id = ?",
+            key,
+        ).fetchone()
+        extra = json.loads(row[4] or "{}") if row is not None else {}
+        if row is not None and completion.text == row[1]:
+            # Already whole (completed from this very text when it was stored).
+            self.conn.execute("DELETE FROM text_completions WHERE site = ? AND review_id = ?", key)
+            return 0
+        if (
+            row is None
+            or extra.get("text_truncated") is not True
+            or not completion.text.startswith(row[1])
+        ):
+            self.conn.execute(
+                "INSERT OR REPLACE INTO text_completions (site, review_id, text, observed_at, "
+                "page_id) VALUES (?, ?, ?, ?, ?)",
+                (*key, completion.text, seen, page_id),
+            )
+            return 0
+        rowid, cut_text, rating, cut_hash = row[0], row[1], row[2], row[3]
+        whole_hash = hash_text_rating(completion.text, rating)
+        extra = {**extra, "text_truncated": False, "cut_hash": cut_hash}
+        self.conn.execute(
+            "UPDATE reviews SET text = ?, content_hash = ?, extra = ? WHERE rowid = ?",
+            (completion.text, whole_hash, _JSON_SORTED(extra), rowid),
+        )
+        self.conn.execute(
+            "UPDATE review_versions SET content_hash = ? WHERE site = ? AND review_id = ? "
+            "AND content_hash = ?",
+            (whole_hash, *key, cut_hash),
+        )
+        self.conn.execute(_FTS_DELETE, (rowid, cut_text, row[5], row[6]))
+        self.conn.execute(_FTS_INSERT, (rowid, completion.text, row[5], row[6]))
+        self.conn.execute("DELETE FROM text_completions WHERE site = ? AND review_id = ?", key)
+        return 1
 
     def _known_states(
         self, batch: list[RawPage | Review | Reject]

@@ -149,6 +149,8 @@ class ArchiveWriter:
         for review in capture.reviews:
             review.extra["source_url"] = capture.url
             self._run(review)
+        for completion in capture.completions:
+            self.ctx.buffer(completion)
 
     def _run(self, item: Any) -> None:
         from scrapy.exceptions import DropItem

@@ -10,6 +10,7 @@ from typing import TypedDict, TypeVar
 
 from archive.store import Archive, BatchResult, Reject
 from items import RawPage, Review
+from parsers.page import TextCompletion
 
 STAT_PREFIX = "hoard/"
 REVIEWS_NEW = "hoard/reviews_new"
@@ -19,6 +20,7 @@ REVIEWS_REJECTED = "hoard/reviews_rejected"
 REVIEWS_DUPLICATE = "hoard/reviews_duplicate"
 PAGES_STORED = "hoard/pages_stored"
 PAGES_SEEN = "hoard/pages_seen"
+TEXTS_COMPLETED = "hoard/texts_completed"
 
 DEFAULT_BATCH_SIZE = 500
 """Reviews buffered before a write; a killed run loses at most this many unflushed items."""
@@ -48,7 +50,7 @@ class PipelineContext:
         self.batch_size = batch_size
         self.stats: dict[str, int] = {}
         self._inc_value = inc_value
-        self.pending: list[RawPage | Review | Reject] = []
+        self.pending: list[RawPage | Review | Reject | TextCompletion] = []
         self.pending_reviews = 0
         self.page_url: str | None = None
         """URL of the last raw page seen: where a rejected item came from."""
@@ -81,7 +83,7 @@ class PipelineContext:
         """How many of `key` this run counted."""
         return self.stats.get(key, 0)
 
-    def buffer(self, entry: RawPage | Review | Reject) -> None:
+    def buffer(self, entry: RawPage | Review | Reject | TextCompletion) -> None:
         """Queue an entry for the next write; a page arriving over a full batch flushes first,
         so a page and the reviews parsed from it are committed together."""
         if isinstance(entry, RawPage):
@@ -134,6 +136,7 @@ class PipelineContext:
             (REVIEWS_UNCHANGED, result.unchanged),
             (PAGES_STORED, result.pages_stored),
             (PAGES_SEEN, result.pages_seen),
+            (TEXTS_COMPLETED, result.completed),
         ):
             if n:
                 self.inc(key, n)

@@ -36,7 +36,7 @@ from twisted.python.failure import Failure
 
 from items import Capture, FeedWalked, Review, utc_now
 from middlewares.rebase import base_url_for, canonical_url
-from parsers import PageError
+from parsers import PageError, ParsedPage
 from sites import Feed, Site, all_sites
 
 logger = logging.getLogger(__name__)
@@ -254,7 +254,9 @@ class ReviewSpider(scrapy.Spider):
                 "expected; the site's layout may have changed - check the page and the parser",
             )
         progress.seen_ids.update(r.review_id for r in parsed.reviews)
-        for follow_up in site.follow_ups(parsed):
+        # Whole texts are fetched only for cut reviews not archived whole already.
+        unknown = [r for r in parsed.reviews if not self._archived_unchanged([r])]
+        for follow_up in site.follow_ups(ParsedPage(unknown, None, len(unknown), parsed.kind)):
             yield scrapy.Request(
                 follow_up,
                 callback=self.parse_follow_up,
@@ -294,6 +296,9 @@ class ReviewSpider(scrapy.Spider):
             logger.error("%s: %s could not be read: %s", progress.feed.key, url, exc.reason)
         self._stat(progress.feed, "follow_ups")
         yield capture
+
+    def _archived_unchanged(self, reviews: list[Review]) -> bool:
+        return self.archived_unchanged is not None and self.archived_unchanged(reviews)
 
     def feed_walked(self, progress: FeedProgress) -> FeedWalked | None:
         """In full mode, the event that lets the writer mark a walked feed's unseen reviews

@@ -67,13 +67,18 @@ def bbcode_text(text: str) -> str:
         if mark in text:
             text = text.replace(mark, "")  # control characters: no text anyone wrote
     if not text.isascii():
-        text = fix_mojibake(text)
         try:
-            text.encode("utf-8")
+            encoded = text.encode("utf-8")
         except UnicodeEncodeError:
             # A lone surrogate (from a JSON escape: UTF-8 bytes cannot carry one) is no
             # character, and no text could be written out with it.
             text = _SURROGATE.sub("\ufffd", text)
+            encoded = text.encode("utf-8")
+        # Mojibake (UTF-8 read as cp1252/Latin-1) shows a lead byte as one of U+00C2-U+00F4,
+        # which UTF-8 writes with the byte C3: without it the shared repair (a costly search)
+        # has nothing to find.
+        if b"\xc3" in encoded:
+            text = fix_mojibake(text)
     if "[" in text:
         text = _without_tags(text)
     return tidy_lines(text)

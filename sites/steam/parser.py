@@ -52,6 +52,7 @@ _APP_IN_QUERY = re.compile(r"(?:^|&)appid=([0-9]{1,10})(?:&|$)")
 _RECOMMENDATION_ID = itemgetter("recommendationid")
 _TIMESTAMP_CREATED = itemgetter("timestamp_created")
 _LEADING = b"\xef\xbb\xbf \t\r\n"  # a UTF-8 byte order mark, JSON whitespace
+_PROFILES = f"{COMMUNITY_URL}/profiles/"
 _MAX_DIGITS = 20  # ids and counts longer than this are no Steam number (and slow to convert)
 _MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z: beyond it, no date but garbage
 
@@ -218,76 +219,67 @@ def _next_url(container: dict[str, Any], url: str) -> str | None:
 
 def _review(block: Any, app_id: str, subject: Subject, url: str) -> Review:
     """One review object as a Review; PageError when a part it must have is missing."""
-    if type(block) is not dict:
-        raise PageError("a review is not an object; nothing from the page was kept", url)
-    get = block.get
-    rid = get("recommendationid")
-    author = get("author")
-    steamid = author.get("steamid") if type(author) is dict else None
-    created = get("timestamp_created")
-    updated = get("timestamp_updated")
-    voted_up = get("voted_up")
-    votes_up = get("votes_up")
-    votes_funny = get("votes_funny")
-    text = get("review")
-    free = get("received_for_free")
-    early = get("written_during_early_access")
-    purchase = get("steam_purchase")
-    comments = get("comment_count")
-    language = get("language")
-    at_review = author.get("playtime_at_review") if type(author) is dict else None
-    forever = author.get("playtime_forever") if type(author) is dict else None
-    # Every review the API has sent so far passes this one check; anything else (ids as
-    # numbers, counts as strings, a part missing) goes through the careful reading.
-    if not (
-        type(rid) is str
-        and rid.isdigit()
-        and rid.isascii()
-        and len(rid) <= _MAX_DIGITS
-        and type(steamid) is str
-        and steamid.isdigit()
-        and steamid.isascii()
-        and len(steamid) <= _MAX_DIGITS
-        and type(created) is int
-        and 0 < created <= _MAX_TIMESTAMP
-        and (updated is None or (type(updated) is int and 0 < updated <= _MAX_TIMESTAMP))
-        and type(voted_up) is bool
-        and type(votes_up) is int
-        and votes_up >= 0
-        and type(votes_funny) is int
-        and votes_funny >= 0
-        and type(text) is str
-        and (free is None or type(free) is bool)
-        and (early is None or type(early) is bool)
-        and (purchase is None or type(purchase) is bool)
-        and (comments is None or (type(comments) is int and comments >= 0))
-        and (language is None or (type(language) is str and language.isascii()))
-        and (at_review is None or (type(at_review) is int and at_review >= 0))
-        and (forever is None or (type(forever) is int and forever >= 0))
-    ):
-        rid, steamid, created, updated, votes_up, votes_funny, comments, at_review, forever = (
-            _careful(block, url)
+    # Every review the APIs have sent has all these parts with these types: read them in one
+    # go (the parse's cost is per review). Anything else (a part missing, ids as numbers,
+    # counts as strings) goes through the careful reading, which names what is wrong.
+    try:
+        rid = block["recommendationid"]
+        author = block["author"]
+        steamid = author["steamid"]
+        forever = author["playtime_forever"]
+        at_review = author.get("playtime_at_review")
+        created = block["timestamp_created"]
+        updated = block["timestamp_updated"]
+        voted_up = block["voted_up"]
+        votes_up = block["votes_up"]
+        votes_funny = block["votes_funny"]
+        text = block["review"]
+        free = block["received_for_free"]
+        early = block["written_during_early_access"]
+        purchase = block["steam_purchase"]
+        comments = block["comment_count"]
+        language = block["language"]
+        usual = (
+            type(rid) is type(steamid) is type(text) is type(language) is str
+            and type(created) is type(updated) is type(votes_up) is type(votes_funny) is int
+            and type(comments) is type(forever) is int
+            and type(voted_up) is type(free) is type(early) is type(purchase) is bool
+            and rid.isdigit()
+            and rid.isascii()
+            and len(rid) <= _MAX_DIGITS
+            and steamid.isdigit()
+            and steamid.isascii()
+            and len(steamid) <= _MAX_DIGITS
+            and 0 < created <= _MAX_TIMESTAMP
+            and 0 < updated <= _MAX_TIMESTAMP
+            and votes_up >= 0
+            and votes_funny >= 0
+            and comments >= 0
+            and forever >= 0
+            and language.isascii()
+            and (at_review is None or (type(at_review) is int and at_review >= 0))
         )
-    tags = []
-    if free:
-        tags.append("received_for_free")
-    if early:
-        tags.append("written_during_early_access")
+    except (KeyError, TypeError, AttributeError):
+        usual = False
+    if not usual:
+        (rid, steamid, created, updated, voted_up, votes_up, votes_funny, text, free, early,
+         purchase, comments, language, at_review, forever) = _careful(block, url)  # fmt: skip
     published = _iso(created)
+    profile = _PROFILES + steamid
     # Positional (the record's field order, which is the contract's JSON key order): keywords
     # cost a tenth of the parse here. tests/sites/test_saved_pages.py pins every field.
     return Review(
         SITE,  # site
         rid,  # review_id
-        f"{COMMUNITY_URL}/profiles/{steamid}/recommended/{app_id}/",  # url
+        f"{profile}/recommended/{app_id}/",  # url
         subject,  # subject
-        Author(steamid, f"{COMMUNITY_URL}/profiles/{steamid}/"),  # author
+        Author(steamid, profile + "/"),  # author
         published,  # published_at
         bbcode_text(text) if text else "",  # text
         None,  # rating
         None,  # rating_scale
         "recommended" if voted_up else "not_recommended",  # recommendation
-        tags,  # tags
+        [] if not (free or early) else _tags(free, early),  # tags
         None,  # is_spoiler
         False,  # is_preliminary
         None,  # progress
@@ -305,17 +297,45 @@ def _review(block: Any, app_id: str, subject: Subject, url: str) -> Review:
                 None if updated is None else published if updated == created else _iso(updated)
             ),
             "comment_count": comments,
-            "reply": None if get("developer_response") is None else _reply(block, rid, url),
+            "reply": None if "developer_response" not in block else _reply(block, rid, url),
         },
     )
 
 
-_Numbers = tuple[str, str, int, int | None, int, int, int | None, int | None, int | None]
+def _tags(free: bool | None, early: bool | None) -> list[str]:
+    """`received_for_free`, `written_during_early_access` when true, in that order."""
+    tags = []
+    if free:
+        tags.append("received_for_free")
+    if early:
+        tags.append("written_during_early_access")
+    return tags
 
 
-def _careful(block: dict[str, Any], url: str) -> _Numbers:
-    """The review's ids and numbers read one by one: digit strings become numbers, and what is
-    missing or wrong raises PageError naming it."""
+_Fields = tuple[
+    str,  # review id
+    str,  # steam id
+    int,  # created
+    int | None,  # updated
+    bool,  # voted up
+    int,  # votes up
+    int,  # votes funny
+    str,  # review text
+    bool | None,  # received for free
+    bool | None,  # written during early access
+    bool | None,  # steam purchase
+    int | None,  # comment count
+    str | None,  # language
+    int | None,  # playtime at review
+    int | None,  # playtime forever
+]
+
+
+def _careful(block: Any, url: str) -> _Fields:
+    """The review's parts read one by one: digit strings become numbers, a missing optional
+    part is None, and what is missing or wrong raises PageError naming it."""
+    if not isinstance(block, dict):
+        raise PageError("a review is not an object; nothing from the page was kept", url)
     rid = _review_id(block, url)
     author = block.get("author")
     if not isinstance(author, dict):
@@ -329,19 +349,23 @@ def _careful(block: dict[str, Any], url: str) -> _Numbers:
     updated = block.get("timestamp_updated")
     if updated is not None:
         updated = _timestamp(updated, rid, "timestamp_updated", url)
-    if type(block.get("voted_up")) is not bool:
+    voted_up = block.get("voted_up")
+    if type(voted_up) is not bool:
         raise PageError(f"review {rid}: no voted_up verdict; nothing from the page was kept", url)
     votes_up = _count(block.get("votes_up"), rid, "votes_up", url)
     votes_funny = _count(block.get("votes_funny"), rid, "votes_funny", url)
     if votes_up is None or votes_funny is None:
         missing = "votes_up" if votes_up is None else "votes_funny"
         raise PageError(f"review {rid}: no {missing}; nothing from the page was kept", url)
-    if not isinstance(block.get("review"), str):
+    text = block.get("review")
+    if not isinstance(text, str):
         raise PageError(f"review {rid}: no review text; nothing from the page was kept", url)
+    flags = []
     for name in ("received_for_free", "written_during_early_access", "steam_purchase"):
         value = block.get(name)
         if value is not None and type(value) is not bool:
             raise PageError(f"review {rid}: {name} {value!r} is not true or false", url)
+        flags.append(value)
     language = block.get("language")
     if language is not None and not (isinstance(language, str) and language.isascii()):
         raise PageError(f"review {rid}: language {language!r} is not a name", url)
@@ -350,9 +374,15 @@ def _careful(block: dict[str, Any], url: str) -> _Numbers:
         steamid,
         created,
         updated,
+        voted_up,
         votes_up,
         votes_funny,
+        text,
+        flags[0],
+        flags[1],
+        flags[2],
         _count(block.get("comment_count"), rid, "comment_count", url),
+        language,
         _count(author.get("playtime_at_review"), rid, "playtime_at_review", url),
         _count(author.get("playtime_forever"), rid, "playtime_forever", url),
     )
