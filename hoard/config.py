@@ -19,7 +19,7 @@ from typing import Any
 from hoard.errors import UsageError
 
 TOP_KEYS = ("db", "settings", "watch")
-COMMON_WATCH_KEYS = ("site", "mode")
+COMMON_WATCH_KEYS = ("site", "mode", "terms_ok")
 """Keys every [[watch]] takes; the others are its site's feed options (`sites.Site.options`)."""
 MODES = ("update", "full")
 
@@ -344,6 +344,16 @@ def _check_watch(raw: dict[str, Any], number: int, lines: _Lines, fail: Any) -> 
     mode = raw.get("mode", "update")
     if mode not in MODES:
         raise fail(line_of("mode"), f"'mode' must be one of {_known(MODES)}, not {mode!r}")
+    terms_ok = raw.get("terms_ok", False)
+    if not isinstance(terms_ok, bool):
+        raise fail(line_of("terms_ok"), f"'terms_ok' must be true or false, not {terms_ok!r}")
+    if site.policy.terms_forbid_crawling and not terms_ok:
+        from hoard.commands.crawl import refuse_forbidden
+
+        try:
+            refuse_forbidden(site)
+        except UsageError as exc:
+            raise fail(header, str(exc)) from None
     for name, given in options:
         try:
             site.make_feeds({name: given})

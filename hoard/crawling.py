@@ -32,6 +32,8 @@ ALARM_REASONS: dict[str, str] = {
     "too_many_429": "the site kept answering 429 Too Many Requests; wait, then slow down",
     "too_many_503": "the site kept answering 503 Service Unavailable; try again later",
     "retry_after_too_long": "the site asked us to come back later than HOARD_RETRY_AFTER_MAX",
+    "blocked": "the site answered with a challenge or block page; the crawl stopped (it is "
+    "never evaded): try again much later, or import saved pages or the site's own export",
 }
 """Finish reasons that mean something is wrong with the site or what it sends (exit 3)."""
 INTERRUPTED_REASONS = ("shutdown", "cancelled")

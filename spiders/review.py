@@ -98,6 +98,8 @@ class ReviewSpider(scrapy.Spider):
 
     site_key: ClassVar[str]
     """The key of the site this spider crawls."""
+    handle_httpstatus_list: ClassVar[list[int]] = [403]
+    """A 403 reaches the spider: it is a block page, which stops the crawl (never retried)."""
     allowed_domains: list[str]
     download_delay: float
 
@@ -232,6 +234,8 @@ class ReviewSpider(scrapy.Spider):
         self._stat(feed, "pages")
         capture = self.capture(response, requested, feed, page)
         try:
+            if response.status == 403:
+                raise PageError(f"{BLOCKED_PREFIX} the site answered 403 Forbidden", url)
             parsed = site.parser.parse(response.body, url)
         except PageError as exc:
             progress.failed = True

@@ -57,8 +57,14 @@ def _site_command(name: str, site: Site) -> click.Command:
         )
         for o in site.options
     ]
+    terms = site.policy.terms_forbid_crawling
     doc = (
         f"Fetch reviews from {site.name} into the archive, politely.\n"
+        + (
+            f"\nNot without permission: {terms.rstrip('.')}. --terms-ok says you have it.\n"
+            if terms
+            else ""
+        )  # fmt: skip
         + COMMON_HELP.format(delay=site.policy.min_delay)
         + f"\n\b\nExamples:\n  hoard crawl {name} {example}\n"
         f"  hoard crawl {name} {example} --mode full\n"
@@ -104,7 +110,24 @@ COMMON_OPTIONS = [
         help="A Scrapy setting for this run, e.g. -s DOWNLOAD_DELAY=5.",
     ),
     click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log (INFO) on stderr."),
+    click.option(
+        "--terms-ok",
+        is_flag=True,
+        help="You have the site's permission to crawl it, where its terms forbid automated "
+        "collection (see the site's --help).",
+    ),
 ]
+
+
+def refuse_forbidden(site: Site, where: str = "") -> None:
+    """One line, exit 2, when the site's terms forbid crawling it: what to do instead."""
+    reason = site.policy.terms_forbid_crawling
+    if reason:
+        raise UsageError(
+            f"{where}{site.key}: {reason.rstrip('.')}; not crawled. Import saved pages, WARC "
+            "files or the site's own export instead (hoard import), or pass --terms-ok "
+            "(terms_ok = true in a [[watch]]) if you have the site's permission"
+        )
 
 
 def crawl(name: str, site: Site, kwargs: dict[str, Any]) -> int:
@@ -116,6 +139,8 @@ def crawl(name: str, site: Site, kwargs: dict[str, Any]) -> int:
     base_url = kwargs.pop("base_url")
     settings = kwargs.pop("settings")
     verbose = kwargs.pop("verbose")
+    if not kwargs.pop("terms_ok"):
+        refuse_forbidden(site)
     args = {k: ",".join(v) for k, v in kwargs.items() if v}
     if not args:
         wanted = ", ".join(f"{_option_flag(o.name)} {o.metavar}" for o in site.options)

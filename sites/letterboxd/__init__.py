@@ -88,5 +88,7 @@ SITE = Site(
     saved_pages=SAVED_PAGES,
     saved_page_url=saved_page_url,
     bench_baseline="lxml",
-    watch_examples=('film = ["oppenheimer-2023"]\n',),
+    watch_examples=(
+        'film = ["oppenheimer-2023"]\nterms_ok = true           # with Letterboxd\'s permission\n',
+    ),
 )

@@ -63,8 +63,8 @@ def bbcode_text(text: str) -> str:
     """A Steam review (BBCode, `\\n` line breaks) as the contract's clean text."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    for mark in _CONTROLS:
-        if mark in text:
+    if "\x00" in text or _EDGE in text or _TABLE_OPEN in text or _TABLE_CLOSE in text:
+        for mark in _CONTROLS:
             text = text.replace(mark, "")  # control characters: no text anyone wrote
     if not text.isascii():
         try:

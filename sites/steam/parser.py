@@ -264,7 +264,12 @@ def _review(block: Any, app_id: str, subject: Subject, url: str) -> Review:
     if not usual:
         (rid, steamid, created, updated, voted_up, votes_up, votes_funny, text, free, early,
          purchase, comments, language, at_review, forever) = _careful(block, url)  # fmt: skip
-    published = _iso(created)
+    day, second = divmod(created, 86400)  # _iso(created), inline: it is per review
+    date = _DAYS.get(day)
+    if date is None:
+        date = _DAYS[day] = _date(day)
+    minute, second = divmod(second, 60)
+    published = date + _CLOCK_MINUTES[minute] + _CLOCK_SECONDS[second]
     profile = _PROFILES + steamid
     # Positional (the record's field order, which is the contract's JSON key order): keywords
     # cost a tenth of the parse here. tests/sites/test_saved_pages.py pins every field.
@@ -275,7 +280,7 @@ def _review(block: Any, app_id: str, subject: Subject, url: str) -> Review:
         subject,  # subject
         Author(steamid, profile + "/"),  # author
         published,  # published_at
-        bbcode_text(text) if text else "",  # text
+        bbcode_text(text),  # text
         None,  # rating
         None,  # rating_scale
         "recommended" if voted_up else "not_recommended",  # recommendation
@@ -399,9 +404,14 @@ def _iso(timestamp: int) -> str:
     day, second = divmod(timestamp, 86400)
     date = _DAYS.get(day)
     if date is None:
-        date = _DAYS[day] = time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
+        date = _DAYS[day] = _date(day)
     minute, second = divmod(second, 60)
     return date + _CLOCK_MINUTES[minute] + _CLOCK_SECONDS[second]
+
+
+def _date(day: int) -> str:
+    """The UTC date of a day number since 1970-01-01."""
+    return time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
 
 
 def _review_id(block: dict[str, Any], url: str) -> str:
