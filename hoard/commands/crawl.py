@@ -64,7 +64,7 @@ def _site_command(name: str, site: Site) -> click.Command:
             f"\nNot without permission: {terms.rstrip('.')}. --terms-ok says you have it.\n"
             if terms
             else ""
-        )  # fmt: skip
+        )
         + COMMON_HELP.format(delay=site.policy.min_delay)
         + f"\n\b\nExamples:\n  hoard crawl {name} {example}\n"
         f"  hoard crawl {name} {example} --mode full\n"
