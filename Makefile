@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 FIXTURES ?= $(if $(REVIEW_FIXTURES),$(REVIEW_FIXTURES),../shared/fixtures)
 export REVIEW_FIXTURES := $(abspath $(FIXTURES))
 
-.PHONY: setup test lint format bench demo lock clean
+.PHONY: setup system test lint format bench demo lock clean
 
 setup: $(STAMP)
 
@@ -17,8 +17,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# Debian packages the tests use for real (wget, chromium, redis-server), installed when missing.
+system:
+	scripts/system-packages
+
 # Lint first: a tree that is not ruff- and mypy-clean does not pass.
-test: setup lint
+test: setup system lint
 	$(BIN)/python -m pytest -n 2 -q tests
 
 lint: setup
