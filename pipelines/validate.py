@@ -16,7 +16,8 @@ from archive.store import Reject
 from items import CONTRACT_FIELDS, RECOMMENDATIONS, RawPage, Review
 from pipelines.context import REVIEWS_REJECTED, ContextPipeline
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+"""ISO 8601: a date, with a time only when the page gives one, and a zone only when it says."""
 _SITE = re.compile(r"^[a-z][a-z0-9_]*$")
 _SLUG = re.compile(r"^[a-z0-9_]+$")
 

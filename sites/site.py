@@ -133,6 +133,11 @@ class Site:
     """How the replay site serves its saved pages (`replay.manifest` routes, `file` relative to
     the site's fixtures folder), where the paths a crawl asks for differ from the saved pages'
     own URLs; default: each saved page at its URL's path and query."""
+    bench_max_ratio: float = 2.0
+    """`make bench`'s bar: the parser's time over the saved pages at most this many times its
+    baseline's, in the same run."""
+    bench_min_rate: int = 0
+    """`make bench`'s bar: at least this many reviews/s (0: no such bar)."""
     bench_baseline: str = "lxml"
     """What `make bench` compares the parser with on the same pages: "lxml" (bare
     `lxml.html.fromstring`), "lxml+next_data" (that plus `json.loads` of `__NEXT_DATA__`) or

@@ -56,6 +56,9 @@ class FeedProgress:
 
     feed: Feed
     seen_ids: set[str] = field(default_factory=set)
+    subject_ids: set[str] = field(default_factory=set)
+    """The subject ids its reviews named (a site may know a feed by a slug, its reviews by an
+    id: Letterboxd's film slug and numeric film id)."""
     walked: bool = False
     """Reached its last page."""
     failed: bool = False
@@ -258,6 +261,9 @@ class ReviewSpider(scrapy.Spider):
                 "expected; the site's layout may have changed - check the page and the parser",
             )
         progress.seen_ids.update(r.review_id for r in parsed.reviews)
+        progress.subject_ids.update(
+            r.subject.id for r in parsed.reviews if r.subject.type == feed.subject_type
+        )
         # Whole texts are fetched only for cut reviews not archived whole already.
         unknown = [r for r in parsed.reviews if not self._archived_unchanged([r])]
         for follow_up in site.follow_ups(ParsedPage(unknown, None, len(unknown), parsed.kind)):
@@ -311,11 +317,16 @@ class ReviewSpider(scrapy.Spider):
         if self.mode != "full" or not feed.walkable or progress.failed:
             return None
         assert feed.subject_type is not None and feed.subject_id is not None
+        named = progress.subject_ids
+        if len(named) > 1:
+            logger.warning("%s: its reviews name several subjects %s; none marked gone",
+                           feed.key, sorted(named))  # fmt: skip
+            return None
         return FeedWalked(
             site=self.site_key,
             feed=feed.key,
             subject_type=feed.subject_type,
-            subject_id=feed.subject_id,
+            subject_id=next(iter(named), feed.subject_id),
             seen_ids=sorted(progress.seen_ids),
         )
 

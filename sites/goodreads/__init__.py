@@ -42,6 +42,7 @@ SITE = Site(
     make_feeds=make_feeds,
     policy=CrawlPolicy(min_delay=2.0),
     saved_pages=SAVED_PAGES,
+    bench_max_ratio=1.5,
     bench_baseline="lxml+next_data",
     watch_examples=("book = [14476341]\n",),
 )

@@ -92,5 +92,6 @@ SITE = Site(
     saved_pages=SAVED_PAGES,
     saved_page_url=saved_page_url,
     replay_routes=REPLAY_ROUTES,
+    bench_min_rate=1500,
     watch_examples=("anime = [1, 5114]\nmanga = [1]\n", 'recent = "anime"\n'),
 )

@@ -33,6 +33,7 @@ SITE = Site(
     make_feeds=make_feeds,
     policy=CrawlPolicy(min_delay=2.0),
     saved_pages=SAVED_PAGES,
+    bench_max_ratio=1.5,
     bench_baseline="lxml+next_data",
     watch_examples=('company = ["eventnet.de"]\n',),
 )
