@@ -69,16 +69,18 @@ class Review:
     """Lowercase, stable site key (`sites/<key>/`): "letterboxd", "steam", ..."""
     review_id: str
     """The site's own id for the review (MAL: the N of `reviews.php?id=N`), as a string."""
-    url: str
-    """Canonical URL of the review itself (Steam: `https://steamcommunity.com/profiles/ID/
+    url: str | None
+    """Canonical URL of the review itself, or None where the review has no address of its own
+    (a Goodreads reviewer who restricts their reviews) (Steam: `https://steamcommunity.com/profiles/ID/
     recommended/APP/`)."""
     subject: Subject
     """What is reviewed."""
     author: Author
     """Who wrote it."""
-    published_at: str
+    published_at: str | None
     """ISO 8601 date ("2008-08-24"), with a time ("2008-08-24T04:12:00") only when the page gives
-    one; never with an invented time zone."""
+    one; never with an invented time zone. None only where the page gives no readable date
+    (schema.org data)."""
     text: str
     """The whole review, clean: paragraphs separated by one blank line, no page furniture."""
     rating: float | int | None = None

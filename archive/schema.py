@@ -7,6 +7,8 @@ Schemas change only here, by adding a migration (never `alter=True`, never editi
 
 from __future__ import annotations
 
+import re
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -277,6 +279,31 @@ def m0007_text_completions(db: Database) -> None:
         )
         """
     )
+
+
+@migrations(name="0007b_review_url_and_date_may_be_unknown")
+def m0007b_review_url_and_date_may_be_unknown(db: Database) -> None:
+    """A review may have no address of its own (Goodreads' restricted reviewers) and no
+    readable date (schema.org data that says "last spring"): `reviews.url` and
+    `reviews.published_at` may be NULL. Dropping a NOT NULL changes nothing stored, so it is
+    done as SQLite's documentation allows for it: the table's definition is edited in place
+    (no copy, rowids, indexes, views and the full-text index untouched) and the schema version
+    bumped so every connection reads it again."""
+    conn = db.conn
+    table_sql = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'reviews'"
+    ).fetchone()[0]
+    new_sql = re.sub(r"\burl TEXT NOT NULL", "url TEXT", table_sql, count=1)
+    new_sql = re.sub(r"\bpublished_at TEXT NOT NULL", "published_at TEXT", new_sql, count=1)
+    if new_sql == table_sql:
+        return
+    version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute(
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'reviews'", (new_sql,)
+    )
+    conn.execute(f"PRAGMA schema_version = {int(version) + 1}")
+    conn.execute("PRAGMA writable_schema = OFF")
 
 
 def apply_migrations(db: Database) -> list[str]:

@@ -66,7 +66,7 @@ def with_json_ld(pages: list[tuple[bytes, str]], site: Site) -> list[tuple[bytes
                 {
                     "@type": "Review",
                     "author": {"@type": "Person", "name": r.author.name},
-                    "datePublished": r.published_at[:10],
+                    "datePublished": (r.published_at or "")[:10],
                     "reviewBody": r.text,
                     **({"reviewRating": {"@type": "Rating", "ratingValue": r.rating,
                                          "bestRating": r.rating_scale}}

@@ -41,7 +41,7 @@ def normalize_review(review: Review) -> Review:
         review,
         site=review.site.strip().lower(),
         review_id=str(review.review_id).strip(),
-        url=review.url.strip(),
+        url=_strip(review.url),
         subject=Subject(
             type=subject.type.strip().lower(),
             id=str(subject.id).strip(),
@@ -49,7 +49,7 @@ def normalize_review(review: Review) -> Review:
             url=_strip(subject.url),
         ),
         author=Author(name=review.author.name.strip(), url=_strip(review.author.url)),
-        published_at=review.published_at.strip(),
+        published_at=_strip(review.published_at),
         text=text,
         rating=_number(review.rating),
         rating_scale=_number(review.rating_scale),

@@ -33,13 +33,17 @@ def problems(review: Review) -> list[str]:
         out.append(f"site {review.site!r} is not a lowercase site key")
     if not isinstance(review.review_id, str) or not review.review_id:
         out.append("review_id is empty")
-    if not isinstance(review.url, str) or not review.url.startswith(("http://", "https://")):
+    if review.url is not None and (
+        not isinstance(review.url, str) or not review.url.startswith(("http://", "https://"))
+    ):
         out.append(f"url {review.url!r} is not an http(s) URL")
     if not review.subject.type or not review.subject.id:
         out.append("subject type or id is empty")
     if not isinstance(review.author.name, str) or not review.author.name:
         out.append("author name is empty")
-    if not isinstance(review.published_at, str) or not _DATE.match(review.published_at):
+    if review.published_at is not None and (
+        not isinstance(review.published_at, str) or not _DATE.match(review.published_at)
+    ):
         out.append(f"published_at {review.published_at!r} is not an ISO 8601 date")
     if not isinstance(review.text, str) or not review.text.strip():
         out.append("text is empty")

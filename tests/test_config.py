@@ -83,9 +83,8 @@ def test_missing_file_says_so(tmp_path: Path) -> None:
 def test_unknown_key_in_watch_names_line_and_known_keys(tmp_path: Path) -> None:
     text = GOOD.replace("manga = [1]", "anmie = [1]")
     assert error_of(tmp_path, text) == (
-        "9: unknown key 'anmie' in [[watch]] of myanimelist (known: site, mode, anime, manga, "
-        "recent, user); "
-        "did you mean 'anime'?"
+        "9: unknown key 'anmie' in [[watch]] of myanimelist (known: site, mode, terms_ok, anime, "
+        "manga, recent, user); did you mean 'anime'?"
     )
 
 

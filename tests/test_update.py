@@ -202,7 +202,7 @@ def test_bad_config_is_exit_2_naming_file_and_line(tmp_path: Path) -> None:
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (
         "hoard: hoard.toml:3: unknown key 'anmie' in [[watch]] of myanimelist (known: site, mode, "
-        "anime, manga, recent, user); did you mean 'anime'?\n"
+        "terms_ok, anime, manga, recent, user); did you mean 'anime'?\n"
     )
     missing = run_hoard("update", "--config", "nope.toml", cwd=tmp_path)
     assert missing.returncode == 2

@@ -441,8 +441,7 @@ def _current_review(
     return Review(
         site=SITE,
         review_id=review_id,
-        # None where sites.md says so (no /review/show/N), against the record's `str`.
-        url=review_url,  # type: ignore[arg-type]
+        url=review_url,  # None where the review has no /review/show/N address
         subject=subject,
         author=Author(
             name=name.strip(),

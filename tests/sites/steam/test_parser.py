@@ -9,11 +9,13 @@ review objects, as the API sends them: `{"response": {"query_summary", "reviews"
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from typing import Any
 
 import pytest
 
+from items import Author, Review
 from parsers.errors import PageError
 from sites import parse_page, site_for_url
 from sites.site import Feed
@@ -173,7 +175,7 @@ def test_merge_as_list_keeps_its_order_and_names_its_game() -> None:
     parsed = parser.parse(body, STORE_620)
     assert [r.review_id for r in parsed.reviews] == [o["recommendationid"] for o in objects]
     assert {r.subject.id for r in parsed.reviews} == {"400"}
-    assert parsed.reviews[0].url.endswith("/recommended/400/")
+    assert (parsed.reviews[0].url or "").endswith("/recommended/400/")
     assert (parsed.kind, parsed.next_url, parsed.block_count) == ("merged", None, 4)
 
 
@@ -611,3 +613,50 @@ def test_numbers_and_names_that_are_no_steam_values(change: dict[str, Any], reas
 def test_a_cursor_that_is_no_steam_cursor(cursor: str) -> None:
     reason = refused(api_page(review_objects()[:1], cursor=cursor))
     assert reason.startswith("the answer's cursor") and reason.endswith("is not a Steam cursor")
+
+
+def test_careful_reading_gives_the_same_reviews() -> None:
+    """Reviews whose numbers come as strings (and ids as numbers) go through the careful path,
+    which must give what the usual one gives."""
+    objects = review_objects(H1Z1)
+    usual = [r.to_dict() for r in parser.parse(api_page(objects), API_620).reviews]
+    odd = copy.deepcopy(objects)
+    for review in odd:
+        review["recommendationid"] = int(review["recommendationid"])
+        review["votes_up"] = str(review["votes_up"])
+        review["timestamp_created"] = str(review["timestamp_created"])
+        review["author"]["steamid"] = int(review["author"]["steamid"])
+    careful = [r.to_dict() for r in parser.parse(api_page(odd), API_620).reviews]
+    assert len(careful) == 101
+    assert careful == usual
+
+
+def test_review_fields_in_the_order_the_parser_fills_them() -> None:
+    """The parser fills `Review` positionally (for speed): its field order must be this one."""
+    assert [f.name for f in dataclasses.fields(Review)] == [
+        "site",
+        "review_id",
+        "url",
+        "subject",
+        "author",
+        "published_at",
+        "text",
+        "rating",
+        "rating_scale",
+        "recommendation",
+        "tags",
+        "is_spoiler",
+        "is_preliminary",
+        "progress",
+        "reactions",
+        "helpful_count",
+        "sub_scores",
+        "extra",
+    ]
+    assert [f.name for f in dataclasses.fields(Author)] == ["name", "url"]
+
+
+def test_json_with_a_byte_order_mark_and_whitespace() -> None:
+    body = b"\xef\xbb\xbf\n  " + api_page(review_objects()[:2])
+    assert ids(body) == [o["recommendationid"] for o in review_objects()[:2]]
+    assert ids(b" " * 600 + api_page(review_objects()[:1])) == ["49374427"]
