@@ -22,6 +22,9 @@ class ParsedPage:
     block_count: int = 0
     kind: str = "unknown"
     """What sort of page this was, in the parser's words ("reviews_tab", "title_main", ...)."""
+    past_end: bool = False
+    """An empty page that is how the site says a feed has ended (a page past the last one, a
+    cursor with nothing more): the end of the feed, not a layout change."""
 
 
 @dataclass(slots=True, frozen=True)

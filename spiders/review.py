@@ -65,6 +65,11 @@ class FeedProgress:
     """A request or page of it failed: not fully seen, so nothing may be marked gone."""
 
 
+def _loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: a replay site of the user's own, not a real site."""
+    return host in ("localhost", "::1", "[::1]") or host.startswith("127.")
+
+
 def split_values(value: Any) -> list[str]:
     """`"1,5114"` (or a list of such strings) -> `["1", "5114"]`, blanks dropped."""
     items = value if isinstance(value, list | tuple) else [value]
@@ -167,7 +172,7 @@ class ReviewSpider(scrapy.Spider):
         hosts = {urlsplit(u).hostname or "" for u in (site.base_url, base) if u}
         hosts |= {urlsplit(f.feed.start_url).hostname or "" for f in spider.feeds.values()}
         spider.allowed_domains = sorted(h.lower() for h in hosts if h)
-        if spider.bases is None:
+        if spider.bases is None and not all(_loopback(h) for h in spider.allowed_domains):
             # Politeness towards the real site is not negotiable from the command line.
             delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
             spider.download_delay = max(delay, site.policy.min_delay)
@@ -252,7 +257,11 @@ class ReviewSpider(scrapy.Spider):
         yield capture
         self._stat(feed, "blocks", parsed.block_count)
         self._stat(feed, "reviews", len(parsed.reviews))
-        if parsed.block_count == 0 and (parsed.next_url or page > 1 or feed.expects_reviews):
+        if (
+            parsed.block_count == 0
+            and not parsed.past_end
+            and (parsed.next_url or page > 1 or feed.expects_reviews)
+        ):
             progress.failed = True
             raise self._stop(
                 "layout_changed",

@@ -263,7 +263,13 @@ def _read_page(root: etree._Element, url: str) -> ParsedPage:
     subject = _subject(root, lists[0], url)
     reviews = [_Block(block, url, subject).review() for block in blocks]
     next_url = _next_url(paginations, url) if blocks else None
-    return ParsedPage(reviews=reviews, next_url=next_url, block_count=len(blocks), kind=KIND)
+    return ParsedPage(
+        reviews=reviews,
+        next_url=next_url,
+        block_count=len(blocks),
+        kind=KIND,
+        past_end=not blocks,  # a page past the end still looks like a page, with no reviews
+    )
 
 
 def _subject(root: etree._Element, review_list: etree._Element, url: str) -> Subject:
