@@ -30,16 +30,29 @@ def test_demo_archives_two_states_of_the_site_then_updates(tmp_path: Path, mal_f
     first = demo(tmp_path)
     assert first.returncode == 0, first.stderr
     out = first.stdout
-    assert out.startswith("Replay site of the saved MyAnimeList pages") and "never contacted" in out
+    assert out.startswith("Replay site of the saved pages") and "never contacted" in out
     assert "crawl 1: 3 feed(s), 3 page(s), 40 review(s) (40 new, 0 updated, 0 unchanged)" in out
     assert "crawl 2: 4 feed(s), 4 page(s), 60 review(s) (24 new, 3 updated, 33 unchanged)" in out
+    assert "crawl 3: 1 feed(s), 1 page(s), 30 review(s) (30 new, 0 updated, 0 unchanged)" in out
+    assert "imported 1 page: 12 reviews new, 0 updated, 0 unchanged, 0 rejected" in out
     assert "Browse it in Datasette: .venv/bin/hoard serve --db archive.db" in out
     assert "edited reviews            2" in out
 
     db = tmp_path / "archive.db"
     assert query(
         db, "SELECT subject_type, subject_id, count(*) FROM reviews GROUP BY 1, 2 ORDER BY 1, 2"
-    ) == [("anime", "1", 24), ("anime", "32995", 20), ("manga", "1", 20)]
+    ) == [
+        ("anime", "1", 24),
+        ("anime", "32995", 20),
+        ("book", "14476341", 30),
+        ("film", "784328", 12),
+        ("manga", "1", 20),
+    ]
+    assert query(db, "SELECT site, count(*) FROM reviews GROUP BY 1 ORDER BY 1") == [
+        ("goodreads", 30),
+        ("letterboxd", 12),
+        ("myanimelist", 64),
+    ]
     versions = query(
         db, "SELECT review_id, count(*) FROM review_versions GROUP BY 1 HAVING count(*) > 1"
     )
@@ -55,6 +68,9 @@ def test_demo_archives_two_states_of_the_site_then_updates(tmp_path: Path, mal_f
     assert again.returncode == 0, again.stderr
     assert "archive.db exists: one update run" in again.stdout
     assert (
-        "crawl 3: 4 feed(s), 4 page(s), 60 review(s) (0 new, 0 updated, 60 unchanged), "
+        "crawl 5: 4 feed(s), 4 page(s), 60 review(s) (0 new, 0 updated, 60 unchanged), "
         "5 request(s), 0 failed" in again.stdout
+    )
+    assert "crawl 6: 1 feed(s), 1 page(s), 30 review(s) (0 new, 0 updated, 30 unchanged)" in (
+        again.stdout
     )
