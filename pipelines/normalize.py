@@ -10,6 +10,8 @@ from items import Author, Progress, RawPage, Review, Subject
 from pipelines.context import ContextPipeline
 
 _TAG_SEPARATORS = re.compile(r"[\s\-]+")
+UNKNOWN_SUBJECT_TYPE = "unknown"
+"""The subject type a review whose record says null is filed under."""
 
 
 def normalize_tag(tag: str) -> str:
@@ -43,7 +45,9 @@ def normalize_review(review: Review) -> Review:
         review_id=str(review.review_id).strip(),
         url=_strip(review.url),
         subject=Subject(
-            type=subject.type.strip().lower(),
+            # A subject of no known kind (schema.org's `itemReviewed` given only as text) is
+            # filed as "unknown": the archive files every review under a subject.
+            type=(subject.type or UNKNOWN_SUBJECT_TYPE).strip().lower(),
             id=str(subject.id).strip(),
             title=_strip(subject.title),
             url=_strip(subject.url),

@@ -168,7 +168,9 @@ class ReviewSpider(scrapy.Spider):
         site = cls.site()
         base = base_url_for(site, crawler.settings)
         spider.base_url = base
-        spider.bases = (site.base_url, base) if base != site.base_url else None
+        # A reader of any site (no canonical host) fetches its pages where they are.
+        moved = bool(site.base_url) and base != site.base_url
+        spider.bases = (site.base_url, base) if moved else None
         hosts = {urlsplit(u).hostname or "" for u in (site.base_url, base) if u}
         hosts |= {urlsplit(f.feed.start_url).hostname or "" for f in spider.feeds.values()}
         spider.allowed_domains = sorted(h.lower() for h in hosts if h)

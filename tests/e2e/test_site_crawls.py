@@ -173,3 +173,35 @@ def test_a_challenge_page_stops_the_crawl_as_blocked(tmp_path: Path) -> None:
         assert replay.served() == ["/book/show/1/reviews"]  # asked once, never again
     assert rows(db, "SELECT outcome, finish_reason FROM crawls") == [("alarm", "blocked")]
     assert rows(db, "SELECT count(*) FROM reviews") == [(0,)]
+
+
+def test_schemaorg_crawl_of_given_pages(tmp_path: Path) -> None:
+    pages = Path(__file__).resolve().parent.parent / "sites" / "schemaorg" / "pages"
+    db = tmp_path / "archive.db"
+    with SiteReplay(tmp_path / "replay") as replay:
+        replay.serve("/products/trail-runner-3", pages / "product-graph.html")
+        replay.serve("/recipes/soup", pages / "recipe-review-array.html")
+        replay.serve("/fact-check", pages / "factcheck-no-reviews.html")
+        urls = [f"{replay.url}{p}" for p in ("/products/trail-runner-3", "/recipes/soup",
+                                              "/fact-check")]  # fmt: skip
+        result = run_crawl(db, replay.url, ["--url", ",".join(urls)], site="schemaorg")
+        assert result.returncode == 0, result.stderr
+        assert sorted(replay.served()) == ["/fact-check", "/products/trail-runner-3",
+                                           "/recipes/soup"]  # fmt: skip
+    site = all_sites()["schemaorg"]
+    expected = {
+        r.review_id: r
+        for name, path in (("product-graph.html", urls[0]), ("recipe-review-array.html", urls[1]))
+        for r in site.parser.parse((pages / name).read_bytes(), path).reviews
+    }
+    assert len(expected) >= 4
+    stored = rows(db, "SELECT review_id, author_name, text, rating FROM reviews ORDER BY 1")
+    assert stored == sorted(
+        (r.review_id, r.author.name, r.text, r.rating) for r in expected.values()
+    )
+    unknown = [r.review_id for r in expected.values() if r.subject.type is None]
+    assert rows(db, "SELECT review_id FROM reviews WHERE subject_type = 'unknown'") == [
+        (rid,) for rid in unknown
+    ]
+    assert rows(db, "SELECT count(*) FROM pages") == [(3,)]
+    assert rows(db, "SELECT outcome FROM crawls") == [("ok",)]
