@@ -25,7 +25,7 @@ from parsers.errors import PageError
 from sites import Site, all_sites
 from sites.myanimelist import parser as myanimelist
 
-ROUNDS = 15
+ROUNDS = 40
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from items import Review
 from sites.site import CrawlPolicy, FeedOption, Site
 from sites.steam import parser
-from sites.steam.feeds import STORE_URL, make_feeds
+from sites.steam.feeds import API_URL, make_feeds
 
 SAVED_PAGES = {
     "app-620-reviews-aggregate-2019.json": "https://store.steampowered.com/appreviews/620?json=1",
@@ -55,7 +55,9 @@ def check_review(review: Review) -> list[str]:
 SITE = Site(
     key="steam",
     name="Steam",
-    base_url=STORE_URL,
+    # The origin the crawl requests (what `--base-url` replays stand in for); reviews and games
+    # link to steamcommunity.com and store.steampowered.com.
+    base_url=API_URL,
     domains=("store.steampowered.com", "api.steampowered.com", "steamcommunity.com"),
     parser=parser,
     subject_types=("game",),
@@ -67,6 +69,8 @@ SITE = Site(
     # Steam asks for well under one request a second; 429 means it is throttling.
     policy=CrawlPolicy(min_delay=1.5),
     saved_pages=SAVED_PAGES,
+    bench_max_ratio=3.0,
+    bench_min_rate=20000,
     bench_baseline="json",
     watch_examples=("app = [620]\n",),
 )

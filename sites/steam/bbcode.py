@@ -11,8 +11,15 @@
   in it are not markup (that is what the tag is for on Steam).
 - Only these tag names (any case) are markup: `[6/10]`, `[✔]` or `[previewyoutube=...]` are the
   author's text.
-- Then the contract's rules (`parsers.text.clean_text`): lines stripped, runs of spaces folded, no
-  more than one blank line, mojibake repaired. No entity decoding: the API's text is plain.
+- Then the contract's rules, as `parsers.text.plain_text` applies them to JSON text (a test holds
+  the two to the same result): mojibake repaired, lines stripped, runs of spaces and tabs folded,
+  no more than one blank line. No entity decoding: the API's text is plain. NUL, U+0001-U+0003
+  (the marks the cleaning uses) and lone surrogates, which only JSON escapes can carry, are no
+  text anyone wrote: they go (a surrogate becomes U+FFFD).
+
+Speed: a crawl parses every page and `hoard reparse` the whole archive, and a Steam review is long
+text, so the cleaning uses C-level string methods over whole texts, not a regex over every
+character or a loop over every line where it can.
 """
 
 from __future__ import annotations
@@ -40,10 +47,9 @@ _TAG = re.compile(
     r"|sup|sub|img)(=[^\]\n]*)?\]",
     re.IGNORECASE,
 )
-_NOPARSE_OPEN = re.compile(r"\[noparse\]", re.IGNORECASE)
 _NOPARSE = re.compile(r"\[noparse\](.*?)(?:\[/noparse\]|\Z)", re.IGNORECASE | re.DOTALL)
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_strip = str.strip
+_strip = str.strip  # for map(): strips in C, line by line
 # Marks for what the tags become, before lines are resolved: characters nobody writes (they are
 # removed from the text first).
 _EDGE = "\x01"
@@ -114,12 +120,18 @@ def _fold_spaces(line: str) -> str:
     return line
 
 
+class _NoParse(Exception):
+    """A text holds `[noparse]`: its tags must be read around what that holds."""
+
+
 def _mark(match: re.Match[str]) -> str:
     """What one tag becomes: a mark, a space, nothing, or itself when Steam knows no such tag."""
     closing, name, value = match.groups()
     name = name.lower()
     if value is not None and (closing or name not in _WITH_VALUE):
         return match.group(0)
+    if name == "noparse" and not closing:
+        raise _NoParse  # rare: the text is read again, without tags inside [noparse]
     if name == "table" and closing:
         name = "/table"
     return _MARK_OF[name]
@@ -133,12 +145,13 @@ def _without_tags(text: str) -> str:
     touches a line tag is a line holding only tags, which disappears. So a line of the text
     without line tags stays as it is, and one with them becomes its pieces that hold text.
     """
-    if _NOPARSE_OPEN.search(text):
-        # What [noparse] holds is the author's text: tags only outside it.
+    try:
+        marked = _TAG.sub(_mark, text)
+    except _NoParse:
+        # What [noparse] holds is the author's text: tags only outside it (where, split out
+        # of the text, no [noparse] is left).
         parts = _NOPARSE.split(text)
         marked = "".join(part if odd else _TAG.sub(_mark, part) for odd, part in _alternate(parts))
-    else:
-        marked = _TAG.sub(_mark, text)
     if _TABLE_OPEN in marked:
         marked = _flatten_tables(marked)
     elif _TABLE_CLOSE in marked:

@@ -18,11 +18,12 @@ from urllib.parse import quote
 
 from sites.site import Feed
 
+API_URL = "https://api.steampowered.com"
 STORE_URL = "https://store.steampowered.com"
 COMMUNITY_URL = "https://steamcommunity.com"
-GET_APP_REVIEWS = "https://api.steampowered.com/IUserReviewsService/GetAppReviews/v1/"
+GET_APP_REVIEWS = f"{API_URL}/IUserReviewsService/GetAppReviews/v1/"
 """The reviews API (2026-10-22 on)."""
-STORE_APPREVIEWS = "https://store.steampowered.com/appreviews/"
+STORE_APPREVIEWS = f"{STORE_URL}/appreviews/"
 """The store's reviews endpoint, retired on 2026-10-22 (`/appreviews/APPID?json=1`)."""
 REVIEWS_ENDPOINT = GET_APP_REVIEWS
 """The endpoint crawls use."""

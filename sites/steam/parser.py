@@ -49,10 +49,32 @@ COMMUNITY_REASON = (
 
 _APP_IN_PATH = re.compile(r"/(?:appreviews|app)/([0-9]{1,10})(?:/|$)")
 _APP_IN_QUERY = re.compile(r"(?:^|&)appid=([0-9]{1,10})(?:&|$)")
+_USUAL_PARTS = itemgetter(
+    "recommendationid",
+    "author",
+    "timestamp_created",
+    "timestamp_updated",
+    "voted_up",
+    "votes_up",
+    "votes_funny",
+    "review",
+    "received_for_free",
+    "written_during_early_access",
+    "steam_purchase",
+    "comment_count",
+    "language",
+)
+"""The parts every review the APIs send has (read in one call: the parse's cost is per review)."""
+_AUTHOR_PARTS = itemgetter("steamid", "playtime_forever")
 _RECOMMENDATION_ID = itemgetter("recommendationid")
 _TIMESTAMP_CREATED = itemgetter("timestamp_created")
+_INT_ONLY = {int}
 _LEADING = b"\xef\xbb\xbf \t\r\n"  # a UTF-8 byte order mark, JSON whitespace
 _PROFILES = f"{COMMUNITY_URL}/profiles/"
+_new = object.__new__
+_init_review = Review.__init__
+_set_author_name = Author.__dict__["name"].__set__
+_set_author_url = Author.__dict__["url"].__set__
 _MAX_DIGITS = 20  # ids and counts longer than this are no Steam number (and slow to convert)
 _MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z: beyond it, no date but garbage
 
@@ -93,11 +115,16 @@ def parse(body: bytes, url: str) -> ParsedPage:
     else:
         raise PageError(f"the answer's reviews are a {type(reviews).__name__}, not a list", url)
     if not blocks:
-        return ParsedPage([], None, 0, kind)
+        # The API ends a walk with a page without reviews that repeats the cursor it was sent
+        # (or has none): the feed's end, not a change of layout.
+        cursor = container.get("cursor")
+        past_end = kind != "merged" and (cursor is None or cursor == _sent_cursor(url)[0])
+        return ParsedPage([], None, 0, kind, past_end=past_end)
 
     app_id = _app_id(data, url)
     subject = Subject("game", app_id, None, f"{STORE_URL}/app/{app_id}/")
-    parsed = [_review(block, app_id, subject, url) for block in blocks]
+    recommended = f"/recommended/{app_id}/"  # a review's URL: the author's profile + this
+    parsed = [_review(block, recommended, subject, url) for block in blocks]
     next_url = None if kind == "merged" else _next_url(container, url)
     return ParsedPage(parsed, next_url, len(blocks), kind)
 
@@ -143,12 +170,14 @@ def _merged_by_id(reviews: dict[Any, Any], url: str) -> list[Any]:
     """A merge keyed by review id has no order of its own: newest first by creation, then by id
     descending, as the API pages them."""
     try:
-        # The usual merge, sorted with C-level keys only: by id, then (stable) by creation.
-        keys = sorted(reviews, key=int, reverse=True)
-        blocks = [reviews[key] for key in keys]
-        if list(map(_RECOMMENDATION_ID, blocks)) == keys and set(
-            map(type, map(_TIMESTAMP_CREATED, blocks))
-        ) == {int}:
+        # The usual merge, checked and sorted with C-level calls only: by id when creation
+        # times tie (rare), then (a stable sort) newest first.
+        blocks = list(reviews.values())
+        created = list(map(_TIMESTAMP_CREATED, blocks))
+        keys_are_ids = list(map(_RECOMMENDATION_ID, blocks)) == list(reviews)
+        if keys_are_ids and set(map(type, created)) == _INT_ONLY:
+            if len(set(created)) < len(created):
+                blocks = list(map(reviews.__getitem__, sorted(reviews, key=int, reverse=True)))
             blocks.sort(key=_TIMESTAMP_CREATED, reverse=True)
             return blocks
     except (ValueError, TypeError, KeyError):
@@ -198,15 +227,7 @@ def _next_url(container: dict[str, Any], url: str) -> str | None:
         raise PageError("the page has reviews but no cursor to the next page: cannot walk on", url)
     if not cursor.isascii() or not cursor.isprintable():
         raise PageError(f"the answer's cursor {cursor!r} is not a Steam cursor", url)
-    path, _, query = url.partition("#")[0].partition("?")
-    params = query.split("&") if query else []
-    sent = FIRST_CURSOR
-    position = -1
-    for index, param in enumerate(params):
-        name, _, value = param.partition("=")
-        if unquote(name) == "cursor":
-            # `unquote`, not form decoding: a raw `+` in a cursor is the cursor's own `+`.
-            sent, position = unquote(value), index
+    sent, path, params, position = _sent_cursor(url)
     if cursor == sent:
         return None
     param = "cursor=" + quote(cursor, safe="")
@@ -217,30 +238,33 @@ def _next_url(container: dict[str, Any], url: str) -> str | None:
     return f"{path}?{'&'.join(params)}"
 
 
-def _review(block: Any, app_id: str, subject: Subject, url: str) -> Review:
+def _sent_cursor(url: str) -> tuple[str, str, list[str], int]:
+    """The cursor a page was fetched with (`*`, the first page's, when the URL has none), the
+    URL's path and query parameters, and the cursor's place among them (-1: none)."""
+    path, _, query = url.partition("#")[0].partition("?")
+    params = query.split("&") if query else []
+    sent = FIRST_CURSOR
+    position = -1
+    for index, param in enumerate(params):
+        name, _, value = param.partition("=")
+        if unquote(name) == "cursor":
+            # `unquote`, not form decoding: a raw `+` in a cursor is the cursor's own `+`.
+            sent, position = unquote(value), index
+    return sent, path, params, position
+
+
+def _review(block: Any, recommended: str, subject: Subject, url: str) -> Review:
     """One review object as a Review; PageError when a part it must have is missing."""
     # Every review the APIs have sent has all these parts with these types: read them in one
     # go (the parse's cost is per review). Anything else (a part missing, ids as numbers,
     # counts as strings) goes through the careful reading, which names what is wrong.
     try:
-        rid = block["recommendationid"]
-        author = block["author"]
-        steamid = author["steamid"]
-        forever = author["playtime_forever"]
-        at_review = author.get("playtime_at_review")
-        created = block["timestamp_created"]
-        updated = block["timestamp_updated"]
-        voted_up = block["voted_up"]
-        votes_up = block["votes_up"]
-        votes_funny = block["votes_funny"]
-        text = block["review"]
-        free = block["received_for_free"]
-        early = block["written_during_early_access"]
-        purchase = block["steam_purchase"]
-        comments = block["comment_count"]
-        language = block["language"]
+        (rid, writer, created, updated, voted_up, votes_up, votes_funny, text, free, early,
+         purchase, comments, language) = _USUAL_PARTS(block)  # fmt: skip
+        steamid, forever = _AUTHOR_PARTS(writer)
+        at_review = writer.get("playtime_at_review")
         usual = (
-            type(rid) is type(steamid) is type(text) is type(language) is str
+            type(text) is str  # (ids and language: their str methods below fail on others)
             and type(created) is type(updated) is type(votes_up) is type(votes_funny) is int
             and type(comments) is type(forever) is int
             and type(voted_up) is type(free) is type(early) is type(purchase) is bool
@@ -252,10 +276,7 @@ def _review(block: Any, app_id: str, subject: Subject, url: str) -> Review:
             and len(steamid) <= _MAX_DIGITS
             and 0 < created <= _MAX_TIMESTAMP
             and 0 < updated <= _MAX_TIMESTAMP
-            and votes_up >= 0
-            and votes_funny >= 0
-            and comments >= 0
-            and forever >= 0
+            and votes_up | votes_funny | comments | forever >= 0  # ints: negative if one is
             and language.isascii()
             and (at_review is None or (type(at_review) is int and at_review >= 0))
         )
@@ -264,21 +285,28 @@ def _review(block: Any, app_id: str, subject: Subject, url: str) -> Review:
     if not usual:
         (rid, steamid, created, updated, voted_up, votes_up, votes_funny, text, free, early,
          purchase, comments, language, at_review, forever) = _careful(block, url)  # fmt: skip
-    day, second = divmod(created, 86400)  # _iso(created), inline: it is per review
+    day = created // 86400  # _iso(created), inline: it is per review
     date = _DAYS.get(day)
     if date is None:
         date = _DAYS[day] = _date(day)
-    minute, second = divmod(second, 60)
-    published = date + _CLOCK_MINUTES[minute] + _CLOCK_SECONDS[second]
+    second = created % 86400
+    published = date + _CLOCK_MINUTES[second // 60] + _CLOCK_SECONDS[second % 60]
     profile = _PROFILES + steamid
-    # Positional (the record's field order, which is the contract's JSON key order): keywords
-    # cost a tenth of the parse here. tests/sites/test_saved_pages.py pins every field.
-    return Review(
+    # `Author(steamid, url)` and `Review(...)`, built without the class call's detour through C
+    # and (Author) the frozen dataclass's per-field `object.__setattr__`, which cost a tenth of
+    # the parse. Positional, in the record's field order (the contract's JSON key order), which
+    # test_parser.py checks; tests/sites/test_saved_pages.py pins every field's value.
+    author = _new(Author)
+    _set_author_name(author, steamid)
+    _set_author_url(author, profile + "/")
+    review = _new(Review)
+    _init_review(
+        review,
         SITE,  # site
         rid,  # review_id
-        f"{profile}/recommended/{app_id}/",  # url
+        profile + recommended,  # url
         subject,  # subject
-        Author(steamid, profile + "/"),  # author
+        author,  # author
         published,  # published_at
         bbcode_text(text),  # text
         None,  # rating
@@ -305,6 +333,7 @@ def _review(block: Any, app_id: str, subject: Subject, url: str) -> Review:
             "reply": None if "developer_response" not in block else _reply(block, rid, url),
         },
     )
+    return review
 
 
 def _tags(free: bool | None, early: bool | None) -> list[str]:
@@ -394,6 +423,8 @@ def _careful(block: Any, url: str) -> _Fields:
 
 
 _DAYS: dict[int, str] = {}
+"""Day number -> `YYYY-MM-DD`: Steam's reviews span some 8,000 days so far."""
+_MAX_CACHED_DAYS = 50_000
 _CLOCK_MINUTES = tuple("T%02d:%02d:" % divmod(minute, 60) for minute in range(1440))  # noqa: UP031
 _CLOCK_SECONDS = tuple("%02dZ" % second for second in range(60))  # noqa: UP031
 
@@ -401,16 +432,18 @@ _CLOCK_SECONDS = tuple("%02dZ" % second for second in range(60))  # noqa: UP031
 def _iso(timestamp: int) -> str:
     """A Unix time as UTC `YYYY-MM-DDTHH:MM:SSZ`, from cached parts (a page's reviews share
     days; formatting every time costs more than the rest of a review's fields)."""
-    day, second = divmod(timestamp, 86400)
+    day = timestamp // 86400
     date = _DAYS.get(day)
     if date is None:
         date = _DAYS[day] = _date(day)
-    minute, second = divmod(second, 60)
-    return date + _CLOCK_MINUTES[minute] + _CLOCK_SECONDS[second]
+    second = timestamp % 86400
+    return date + _CLOCK_MINUTES[second // 60] + _CLOCK_SECONDS[second % 60]
 
 
 def _date(day: int) -> str:
-    """The UTC date of a day number since 1970-01-01."""
+    """The UTC date of a day number since 1970-01-01 (cached by the callers in `_DAYS`)."""
+    if len(_DAYS) >= _MAX_CACHED_DAYS:
+        _DAYS.clear()  # odd input (dates over centuries) must not grow the cache without end
     return time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
 
 

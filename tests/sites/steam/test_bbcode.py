@@ -8,11 +8,13 @@ the contract's rules, without entity decoding.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers.text import plain_text
+from parsers.text import BREAK, clean_text, plain_text
 from sites.steam.bbcode import bbcode_text, tidy_lines
 
 
@@ -231,3 +233,137 @@ def test_tidy_lines_examples() -> None:
     assert tidy_lines("  a  b  \n\n\n\n c \n") == "a b\n\nc"
     assert tidy_lines("one line   only ") == "one line only"
     assert tidy_lines("x" + " " * 37 + "y") == "x y"
+
+
+# A plain, slow statement of the rules: one pass over tags and newlines, segment by segment. The
+# module's version works on whole strings for speed; both must give the same text.
+_REF_TOKEN = re.compile(
+    r"\n|\[(/?)(h[123]|o?list|table|t[rhd]|quote|code|hr|\*|b|i|u|s|strike|spoiler|url|noparse"
+    r"|sup|sub|img)(=[^\]\n]*)?\]",
+    re.IGNORECASE,
+)
+_REF_LINE = {"h1", "h2", "h3", "list", "olist", "table", "tr", "quote", "code", "hr", "*"}
+
+
+def reference_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub("[\x00-\x03]", "", text)
+    lines: list[str] = []
+    pieces: list[str] = []
+    state = {"after_tag": False, "table": 0}
+
+    def end(at_tag: bool) -> None:
+        segment = "".join(pieces)
+        pieces.clear()
+        if segment.strip():
+            lines.append(segment)
+        elif not (state["after_tag"] or at_tag):
+            lines.append("")
+        state["after_tag"] = at_tag
+
+    def newline() -> None:
+        if state["table"]:
+            pieces.append(" ")
+        else:
+            end(False)
+
+    pos = 0
+    while pos < len(text):
+        match = _REF_TOKEN.search(text, pos)
+        if match is None:
+            pieces.append(text[pos:])
+            break
+        pieces.append(text[pos : match.start()])
+        pos = match.end()
+        if match.group(2) is None:
+            newline()
+            continue
+        closing, name, value = match.group(1) == "/", match.group(2).lower(), match.group(3)
+        if value is not None and (closing or name not in ("url", "quote")):
+            pieces.append(match.group(0))
+        elif name == "noparse" and not closing:
+            close = re.compile(r"\[/noparse\]", re.IGNORECASE).search(text, pos)
+            literal = text[pos : close.start() if close else len(text)]
+            pos = close.end() if close else len(text)
+            first, *rest = literal.split("\n")
+            pieces.append(first)
+            for line in rest:
+                newline()
+                pieces.append(line)
+        elif name in ("th", "td"):
+            pieces.append(" ")
+        elif name in _REF_LINE:
+            if name == "table":
+                state["table"] = max(0, state["table"] - 1) if closing else state["table"] + 1
+            end(True)
+    end(False)
+    return clean_text(BREAK.join(lines))
+
+
+_PIECES = st.sampled_from(
+    [
+        "word",
+        "Two words",
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        "\r\n",
+        "\t",
+        "\u3000",
+        "[",
+        "]",
+        "[6/10]",
+        "[✔]",
+        "=",
+        "[b]",
+        "[/b]",
+        "[I]",
+        "[/i]",
+        "[u]",
+        "[s]",
+        "[strike]",
+        "[spoiler]",
+        "[/spoiler]",
+        "[url=https://x.test/a]",
+        "[url]",
+        "[/url]",
+        "[/url=x]",
+        "[b=x]",
+        "[img]",
+        "[sup]",
+        "[sub]",
+        "[h1]",
+        "[/h1]",
+        "[H2]",
+        "[/h3]",
+        "[list]",
+        "[/list]",
+        "[olist]",
+        "[*]",
+        "[/*]",
+        "[quote]",
+        "[quote=GLaDOS;123]",
+        "[/quote]",
+        "[code]",
+        "[/code]",
+        "[hr]",
+        "[/hr]",
+        "[table]",
+        "[/table]",
+        "[tr]",
+        "[/tr]",
+        "[th]",
+        "[td]",
+        "[/td]",
+        "[noparse]",
+        "[/noparse]",
+        "[NoParse]",
+    ]
+)
+
+
+@settings(max_examples=600, deadline=None, derandomize=True)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_bbcode_matches_the_plain_statement_of_the_rules(text: str) -> None:
+    assert bbcode_text(text) == reference_text(text)

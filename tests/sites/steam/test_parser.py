@@ -11,9 +11,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import time
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from items import Author, Review
 from parsers.errors import PageError
@@ -269,6 +272,21 @@ def test_after_the_last_page(body: bytes) -> None:
         None,
         "getappreviews",
     )
+    assert parsed.past_end  # the feed's end, not a layout change
+
+
+def test_an_empty_page_pointing_further_is_not_the_end() -> None:
+    """No reviews but a new cursor: not how the API ends a walk (the crawl should look)."""
+    parsed = parser.parse(api_page([], cursor="AoJ4z+9/zPQCfJnJ8wI="), reviews_url("620", CURSOR))
+    assert (parsed.reviews, parsed.block_count, parsed.next_url) == ([], 0, None)
+    assert not parsed.past_end
+
+
+def test_saved_summaries_and_merges_past_end() -> None:
+    summary = "appreviews-999999999-summary-2026-09.json"
+    assert parser.parse(saved(summary), SITE.saved_pages[summary]).past_end
+    assert not parser.parse(saved(PORTAL2), STORE_620).past_end
+    assert not parser.parse(b'{"reviews": {}}', STORE_620).past_end
 
 
 def test_old_store_page_pages_the_same_way() -> None:
@@ -436,6 +454,8 @@ def test_reviews_url_for_either_endpoint() -> None:
 
 def test_site_declaration() -> None:
     assert (SITE.key, SITE.name, SITE.subject_types) == ("steam", "Steam", ("game",))
+    assert SITE.base_url == "https://api.steampowered.com"  # what a crawl requests
+    assert make_feeds({"app": ["620"]})[0].start_url.startswith(SITE.base_url + "/")
     assert [o.name for o in SITE.options] == ["app"]
     assert SITE.policy.min_delay == 1.5
     assert SITE.bench_baseline == "json"
@@ -654,9 +674,34 @@ def test_review_fields_in_the_order_the_parser_fills_them() -> None:
         "extra",
     ]
     assert [f.name for f in dataclasses.fields(Author)] == ["name", "url"]
+    review = parser.parse(saved(PORTAL2), STORE_620).reviews[0]
+    expected_author = Author(
+        "76561198050495772", "https://steamcommunity.com/profiles/76561198050495772/"
+    )
+    assert review.author == expected_author
+    assert hash(review.author) == hash(expected_author)
+    assert isinstance(review, Review) and review == Review(**{
+        f.name: getattr(review, f.name) for f in dataclasses.fields(Review)
+    })  # fmt: skip
 
 
 def test_json_with_a_byte_order_mark_and_whitespace() -> None:
     body = b"\xef\xbb\xbf\n  " + api_page(review_objects()[:2])
     assert ids(body) == [o["recommendationid"] for o in review_objects()[:2]]
     assert ids(b" " * 600 + api_page(review_objects()[:1])) == ["49374427"]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.integers(1, 253402300798))
+def test_dates_are_utc_iso(timestamp: int) -> None:
+    review = one({"timestamp_created": timestamp, "timestamp_updated": timestamp + 1})
+    assert review.published_at == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+    assert review.extra["timestamp_updated"] == time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp + 1)
+    )
+
+
+def test_date_edges() -> None:
+    assert one({"timestamp_created": 1}).published_at == "1970-01-01T00:00:01Z"
+    assert one({"timestamp_created": 253402300799}).published_at == "9999-12-31T23:59:59Z"
+    assert one({"timestamp_created": 1551830399}).published_at == "2019-03-05T23:59:59Z"

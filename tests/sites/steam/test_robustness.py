@@ -140,3 +140,71 @@ def test_mutated_community_pages_stay_refused() -> None:
         assert caught.value.where == url
 
     check()
+
+
+ODD_VALUES = st.sampled_from(
+    [None, "", "x", "123", "-5", "١٢٣", -1, 0, 1, 1.5, 10**30, True, False, [], {}, [1], {"a": 1}]
+)
+REVIEW_KEYS = [
+    "recommendationid",
+    "author",
+    "language",
+    "review",
+    "timestamp_created",
+    "timestamp_updated",
+    "voted_up",
+    "votes_up",
+    "votes_funny",
+    "comment_count",
+    "steam_purchase",
+    "received_for_free",
+    "written_during_early_access",
+    "developer_response",
+    "timestamp_dev_responded",
+]
+AUTHOR_KEYS = ["steamid", "playtime_forever", "playtime_at_review"]
+
+
+@st.composite
+def edited_reviews(draw: st.DrawFn) -> list[dict[str, object]]:
+    """Saved review objects with parts removed or given values of other types."""
+    data = json.loads(saved("app-439700-reviews-aggregate-2019.json"))
+    reviews: list[dict[str, object]] = list(data["reviews"].values())[:6]
+    for _ in range(draw(st.integers(1, 4))):
+        review = reviews[draw(st.integers(0, len(reviews) - 1))]
+        target = review
+        keys = REVIEW_KEYS
+        if draw(st.booleans()) and isinstance(review.get("author"), dict):
+            target, keys = review["author"], AUTHOR_KEYS  # type: ignore[assignment]
+        key = draw(st.sampled_from(keys))
+        if draw(st.booleans()):
+            target.pop(key, None)
+        else:
+            target[key] = draw(ODD_VALUES)
+    return reviews
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(edited_reviews())
+def test_reviews_with_odd_parts_are_whole_or_refused(reviews: list[dict[str, object]]) -> None:
+    body = json.dumps({"response": {"reviews": reviews, "cursor": "Zz+/="}}).encode()
+    check_page(body, API_URL)
+
+
+def test_odd_parts_do_give_both_outcomes() -> None:
+    """The edits above reach both outcomes (a test that only ever saw errors would prove little)."""
+    outcomes: set[str] = set()
+
+    @settings(max_examples=120, deadline=None, derandomize=True)
+    @given(edited_reviews())
+    def run(reviews: list[dict[str, object]]) -> None:
+        body = json.dumps({"response": {"reviews": reviews, "cursor": "Zz+/="}}).encode()
+        try:
+            parser.parse(body, API_URL)
+        except PageError:
+            outcomes.add("refused")
+            return
+        outcomes.add("read")
+
+    run()
+    assert outcomes == {"refused", "read"}
