@@ -5,8 +5,10 @@ from their own pages; the terms refusal; a challenge page stops the crawl as blo
 from __future__ import annotations
 
 import html
+import json
 import sqlite3
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -205,3 +207,44 @@ def test_schemaorg_crawl_of_given_pages(tmp_path: Path) -> None:
     ]
     assert rows(db, "SELECT count(*) FROM pages") == [(3,)]
     assert rows(db, "SELECT outcome FROM crawls") == [("ok",)]
+
+
+def test_steam_walks_three_cursor_pages_then_update_costs_one_request(tmp_path: Path) -> None:
+    saved = json.loads(
+        (fixtures_dir() / "steam" / "app-620-reviews-aggregate-2019.json").read_text()
+    )
+    objects = sorted(
+        saved["reviews"].values(),
+        key=lambda r: (r["timestamp_created"], int(r["recommendationid"])),
+        reverse=True,
+    )
+    assert len(objects) == 190
+    cursors = ["*", "AoJ4+abc/=", "AoJ5/def+=", "AoJ6xyz"]  # as Steam's: +, / and =
+    chunks = [objects[:100], objects[100:160], objects[160:]]
+    db = tmp_path / "archive.db"
+    with SiteReplay(tmp_path / "replay") as replay:
+        path = "/IUserReviewsService/GetAppReviews/v1/"
+        for number, chunk in enumerate(chunks):
+            answer = {"response": {"reviews": chunk, "cursor": cursors[number + 1]}}
+            if number == 0:
+                answer["response"]["query_summary"] = {"num_reviews": 100, "total_reviews": 190}
+            replay.serve(path, body=json.dumps(answer).encode(), query={"cursor": cursors[number]},
+                         content_type="application/json")  # fmt: skip
+        last = {"response": {"cursor": cursors[3]}}  # after the last page: no reviews
+        replay.serve(path, body=json.dumps(last).encode(), query={"cursor": cursors[3]},
+                     content_type="application/json")  # fmt: skip
+        full = run_crawl(db, replay.url, ["--app", "620", "--mode", "full"], site="steam")
+        assert full.returncode == 0, full.stderr
+        served = replay.served()
+        assert len(served) == 4
+        sent = [parse_qs(urlsplit(p).query)["cursor"][0] for p in served]
+        assert sent == cursors
+        assert all("appid=620" in p and "num_per_page=100" in p for p in served)
+        assert rows(db, "SELECT count(*), count(DISTINCT review_id) FROM reviews") == [(190, 190)]
+        assert rows(db, "SELECT DISTINCT subject_type, subject_id FROM reviews") == [
+            ("game", "620")
+        ]
+        update = run_crawl(db, replay.url, ["--app", "620"], site="steam")
+        assert update.returncode == 0, update.stderr
+        assert len(replay.served()) == 1
+        assert "0 new, 0 updated, 100 unchanged" in update.stdout
