@@ -225,7 +225,9 @@ def test_steam_walks_three_cursor_pages_then_update_costs_one_request(tmp_path: 
     with SiteReplay(tmp_path / "replay") as replay:
         path = "/IUserReviewsService/GetAppReviews/v1/"
         for number, chunk in enumerate(chunks):
-            answer = {"response": {"reviews": chunk, "cursor": cursors[number + 1]}}
+            answer: dict[str, dict[str, object]] = {
+                "response": {"reviews": chunk, "cursor": cursors[number + 1]}
+            }
             if number == 0:
                 answer["response"]["query_summary"] = {"num_reviews": 100, "total_reviews": 190}
             replay.serve(path, body=json.dumps(answer).encode(), query={"cursor": cursors[number]},
