@@ -127,6 +127,10 @@ class Site:
     """The URL a saved page not in `saved_pages` came from, guessed from its file name."""
     fixtures_folder: str = ""
     """The folder under shared/fixtures holding its saved pages (default: the key)."""
+    crawl_notes: str = ""
+    """What a user of `hoard crawl SITE` must know about this site (a paragraph for --help)."""
+    crawl_examples: tuple[str, ...] = ()
+    """Feed options for the --help examples (`--book 14476341`); default: the first option."""
     watch_examples: tuple[str, ...] = ()
     """Example `[[watch]]` bodies (TOML lines after `site = ...`) for `hoard update --help`."""
     replay_routes: Sequence[Mapping[str, Any]] = ()

@@ -45,4 +45,10 @@ SITE = Site(
     bench_max_ratio=1.5,
     bench_baseline="lxml+next_data",
     watch_examples=("book = [14476341]\n",),
+    crawl_notes=(
+        "Goodreads' server renders a book's first 30 reviews and no link to more: its \"more\" "
+        "button calls Goodreads' private API, which reviewhoard does not use. So each run "
+        "archives those 30 per book, and no Goodreads review is ever marked gone."
+    ),
+    crawl_examples=("--book 14476341", "--book 14476341,4671"),
 )

@@ -91,4 +91,13 @@ SITE = Site(
     watch_examples=(
         'film = ["oppenheimer-2023"]\nterms_ok = true           # with Letterboxd\'s permission\n',
     ),
+    crawl_notes=(
+        "Long reviews are cut on Letterboxd's lists: the crawl fetches each cut review's whole "
+        "text from its own page (/s/full-text/viewing:ID/), only for reviews not archived whole "
+        "yet, and the archive completes the cut text in place (one version, not an edit)."
+    ),
+    crawl_examples=(
+        "--film oppenheimer-2023 --terms-ok",
+        "--film oppenheimer-2023 --sort popular --rated 5 --terms-ok",
+    ),
 )

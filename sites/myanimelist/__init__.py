@@ -94,4 +94,5 @@ SITE = Site(
     replay_routes=REPLAY_ROUTES,
     bench_min_rate=1500,
     watch_examples=("anime = [1, 5114]\nmanga = [1]\n", 'recent = "anime"\n'),
+    crawl_examples=("--anime 1,5114 --manga 1", "--recent anime --user NAME"),
 )

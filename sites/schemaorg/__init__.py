@@ -35,4 +35,10 @@ SITE = Site(
     saved_pages={},
     bench_baseline="lxml",
     watch_examples=('url = ["https://example.org/product/1"]\n',),
+    crawl_notes=(
+        "Reads the schema.org reviews (JSON-LD, else microdata) on the given pages only; each "
+        "site's robots.txt is obeyed and each is asked one page at a time with its own delay. A "
+        "page without them is not an error."
+    ),
+    crawl_examples=("--url https://example.org/product/1",),
 )

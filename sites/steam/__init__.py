@@ -73,4 +73,9 @@ SITE = Site(
     bench_min_rate=20000,
     bench_baseline="json",
     watch_examples=("app = [620]\n",),
+    crawl_notes=(
+        "The reviews API (IUserReviewsService/GetAppReviews), 100 a page by cursor, newest first,"
+        " all languages and purchase types; at least 1.5 s between requests."
+    ),
+    crawl_examples=("--app 620", "--app 620,440"),
 )

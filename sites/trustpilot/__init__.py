@@ -36,4 +36,10 @@ SITE = Site(
     bench_max_ratio=1.5,
     bench_baseline="lxml+next_data",
     watch_examples=('company = ["eventnet.de"]\n',),
+    crawl_notes=(
+        "Pages are asked for with languages=all and sort=recency (the default order moves while "
+        "you page); locale hosts (de., fr. ...) give the same reviews. The company's reply is "
+        "kept with the review, and a reply that appears or changes later is kept in its history."
+    ),
+    crawl_examples=("--company eventnet.de",),
 )
