@@ -65,6 +65,8 @@ class Route:
     content_type: str = "text/html; charset=utf-8"
     last_page: bool = False
     faults: list[Fault] = field(default_factory=list)
+    redirect: str | None = None
+    """Answer 301 to this address instead of serving the file (a site moving a page)."""
 
     def matches(self, path: str, query: dict[str, str]) -> bool:
         """True when `path` fits the pattern (a `*` segment matches any one) and `query` agrees."""
@@ -99,6 +101,7 @@ class Manifest:
                     "content_type": r.content_type,
                     "last_page": r.last_page,
                     "faults": [f.to_json() for f in r.faults],
+                    **({"redirect": r.redirect} if r.redirect else {}),
                 }
                 for r in self.routes
             ],
@@ -141,6 +144,7 @@ def parse_manifest(data: dict[str, Any], where: str) -> Manifest:
                 content_type=str(raw.get("content_type", "text/html; charset=utf-8")),
                 last_page=bool(raw.get("last_page", False)),
                 faults=faults,
+                redirect=str(raw["redirect"]) if raw.get("redirect") else None,
             )
         )
     return Manifest(routes=routes, robots_txt=str(data.get("robots_txt", DEFAULT_ROBOTS_TXT)))

@@ -139,6 +139,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, route: Route, index: int, entry: dict[str, Any]) -> None:
         """Answer with the route's page, or misbehave as its due faults say; the log entry is
         settled before anything is sent, so a client that got an answer finds it logged."""
+        if route.redirect:
+            self.state.settle(entry, 301, None)
+            self._send(301, b"", "text/plain", {"Location": route.redirect})
+            return
         body = self.state.body_of(route)
         for fault in self.state.due_faults(index, route):
             if fault.kind == "delay":

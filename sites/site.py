@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from items import Review
+from items import Review, Subject
 from parsers.page import ParsedPage, TextCompletion
 
 
@@ -89,6 +89,10 @@ def _no_follow_up_reader(body: bytes, url: str) -> list[TextCompletion]:
     raise NotImplementedError("this site fetches no follow-up pages")
 
 
+def _same_id(feed: Feed, subject: Subject) -> bool:
+    return subject.type == feed.subject_type and subject.id == feed.subject_id
+
+
 def _parsed_next(feed: Feed, parsed: ParsedPage, page: int) -> str | None:
     return parsed.next_url
 
@@ -119,6 +123,10 @@ class Site:
     read_follow_up: Callable[[bytes, str], list[TextCompletion]] = _no_follow_up_reader
     """Reads a follow-up page (a review's full text) into completions; PageError when it cannot."""
     check_review: Callable[[Review], list[str]] = _no_checks
+    feed_shows: Callable[[Feed, Subject], bool] = _same_id
+    """Whether a review of `subject` belongs on a page of this subject's feed: a page that shows
+    another subject's reviews (a redirect to another title) fails the feed, so nothing is
+    marked gone from it. Default: the same type and id."""
     policy: CrawlPolicy = field(default_factory=CrawlPolicy)
     saved_pages: Mapping[str, str] = field(default_factory=dict)
     """Saved pages in `shared/fixtures/<key>/` and the URL each came from (the fixture README);

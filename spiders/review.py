@@ -256,6 +256,19 @@ class ReviewSpider(scrapy.Spider):
                 page_error_reason(exc), url, f"{feed.key} page {page} ({url}): {exc.reason}"
             ) from exc
         capture.reviews = parsed.reviews
+        if feed.walkable and not all(site.feed_shows(feed, r.subject) for r in parsed.reviews):
+            # Another title answered (a redirect): its reviews are kept, under the page that
+            # served them, but this feed was not seen, so nothing may be marked gone from it.
+            progress.failed = True
+            self._stat(feed, "page_errors")
+            served = response.meta.get("redirect_urls")
+            logger.error(
+                "%s page %d (%s) was answered with another subject's reviews%s; nothing will be "
+                "marked gone for it",
+                feed.key, page, requested, f" after a redirect to {url}" if served else "",
+            )  # fmt: skip
+        if response.meta.get("redirect_urls"):
+            capture.url = url  # stored under the address that served it
         yield capture
         self._stat(feed, "blocks", parsed.block_count)
         self._stat(feed, "reviews", len(parsed.reviews))

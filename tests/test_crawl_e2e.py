@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from replay.harness import review_page_requests, run_crawl
-from replay.manifest import Fault
+from replay.manifest import Fault, Route
 from sites.myanimelist.scratch import ScratchSite
+from sites.myanimelist.synth import write_site
 
 pytestmark = pytest.mark.slow
 
@@ -262,3 +263,35 @@ def test_an_empty_site_wide_listing_is_a_layout_change(site, tmp_path):
     assert result.returncode == 3
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("hoard: crawl stopped (layout_changed): recent:anime page 1")
+
+
+def test_a_redirect_to_another_title_fails_the_feed_and_marks_nothing_gone(site, tmp_path):
+    """Gone means really gone: a full walk of anime 1 answered by anime 5114's reviews (a 301)
+    keeps those reviews under the page that served them, but marks none of anime 1's gone."""
+    db = tmp_path / "archive.db"
+    site.publish({TITLE: FIFTY, ("anime", 5114): list(range(9020, 9000, -1))})
+    assert run_crawl(db, site.url, ["--anime", "1", "--mode", "full"], site="mal").returncode == 0
+    other = "/anime/5114/_/reviews?sort=newest&preliminary=on&spoiler=on&p=1"
+    site.routes.insert(
+        0, Route(path="/anime/1/*/reviews", file="", query={"p": "1"}, redirect=site.url + other)
+    )
+    write_site(site.directory, site.routes, site.robots_txt)
+    site.reload()
+    result = run_crawl(db, site.url, ["--anime", "1", "--mode", "full"], site="mal")
+    assert result.returncode == 1, result.stderr
+    said = [line for line in result.stderr.splitlines() if "another subject's reviews" in line]
+    assert len(said) == 1 and f"after a redirect to https://myanimelist.net{other}" in said[0]
+    assert rows(db, "SELECT count(*) FROM reviews WHERE gone_at IS NOT NULL") == [(0,)]
+    assert rows(db, "SELECT subject_id, count(*) FROM reviews GROUP BY subject_id ORDER BY 1") == [
+        ("1", 50),
+        ("5114", 20),
+    ]
+    served_by = rows(
+        db,
+        "SELECT DISTINCT p.url FROM reviews r JOIN pages p ON p.id = r.page_id "
+        "WHERE r.subject_id = '5114'",
+    )
+    assert served_by == [("https://myanimelist.net" + other,)]
+    feeds = rows(db, "SELECT json_extract(feeds, '$.\"anime:1\".complete') FROM crawls "
+                     "ORDER BY id DESC LIMIT 1")  # fmt: skip
+    assert feeds == [(0,)]

@@ -9,6 +9,7 @@ Letterboxd's terms of use forbid automated collection (since December 2025): `ho
 
 from __future__ import annotations
 
+from items import Subject
 from sites.letterboxd import parser
 from sites.letterboxd.feeds import (
     CANONICAL,
@@ -20,7 +21,7 @@ from sites.letterboxd.feeds import (
     make_feeds,
     next_page,
 )
-from sites.site import CrawlPolicy, FeedOption, Site
+from sites.site import CrawlPolicy, Feed, FeedOption, Site
 
 SAVED_PAGES = {
     "film-oppenheimer-2023-reviews-2026-07.html": (
@@ -44,6 +45,14 @@ def saved_page_url(name: str) -> str | None:
     stem = name.rsplit(".", 1)[0]
     number = stem.removeprefix("full-text-viewing-")
     return full_text_url(number) if number != stem and number.isdigit() else None
+
+
+def feed_shows(feed: Feed, subject: Subject) -> bool:
+    """A film's feed knows it by slug, its reviews by numeric id: the subject's own address
+    names the slug."""
+    return subject.type == SUBJECT_TYPE and (subject.url or "").rstrip("/").endswith(
+        f"/film/{feed.subject_id}"
+    )
 
 
 SITE = Site(
@@ -100,4 +109,5 @@ SITE = Site(
         "--film oppenheimer-2023 --terms-ok",
         "--film oppenheimer-2023 --sort popular --rated 5 --terms-ok",
     ),
+    feed_shows=feed_shows,
 )

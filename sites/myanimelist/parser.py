@@ -155,6 +155,7 @@ _HREF = re.compile(rb"""\shref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _OG_TITLE = re.compile(rb'<meta\s+property="og:title"\s+content="([^"]*)"')
 _MOBILE_BODY = re.compile(rb'<body[^>]*\sclass="(?:[^"]*\s)?sp(?:\s[^"]*)?"')
 _BAD_BYTES = [etree.ErrorTypes.ERR_INVALID_ENCODING, etree.ErrorTypes.ERR_INVALID_CHAR]
+_TOO_DEEP = [etree.ErrorTypes.ERR_RESOURCE_LIMIT]
 
 # Old layout, from the text container: "Overall", "10", "Story", "9", ... in table order.
 _X_SCORE_CELLS = _strings("div[starts-with(@id, 'score')]//td//text()")
@@ -223,11 +224,19 @@ def _parse_utf8(data: bytes, url: str, unverified: bytes | None) -> ParsedPage:
     # One parser per call: lxml parsers must not be shared between threads, and its error log
     # tells whether the bytes really were UTF-8. The encoding is forced, so a wrong
     # `<meta charset>` cannot make lxml decode the page a second way.
-    parser = etree.HTMLParser(encoding="utf-8")
+    # huge_tree lifts libxml2's nesting limit (256) to 2048; past that it stops reading, and a
+    # tree it stopped reading is refused below, never half-read.
+    parser = etree.HTMLParser(encoding="utf-8", huge_tree=True)
     try:
         root = etree.fromstring(data[start:end], parser)
     except (etree.LxmlError, ValueError) as exc:
         raise PageError(f"not an HTML page ({exc}): check the file", url) from None
+    if parser.error_log.filter_types(_TOO_DEEP):
+        raise PageError(
+            "the page nests elements deeper than the HTML parser reads (libxml2's limit): "
+            "refused rather than read in part; check the page",
+            url,
+        )
     if unverified is not None and parser.error_log.filter_types(_BAD_BYTES):
         return _parse_utf8(decode_html(unverified, url).encode("utf-8"), url, None)
     if root is None:

@@ -7,6 +7,7 @@ Hypothesis) real pages mutated at random.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -266,3 +267,21 @@ def test_old_preliminary_marker_is_not_a_word_in_a_name(mal_fixtures: Path) -> N
     first = myanimelist.parse(renamed, TAB_URL).reviews[0]
     assert (first.review_id, first.author.name) == ("7406", "Preliminary")
     assert (first.is_preliminary, first.tags) == (False, [])
+
+
+@pytest.mark.parametrize(("depth", "readable"), [(300, True), (2100, False)])
+def test_deep_nesting_is_read_whole_or_refused(mal_fixtures: Path, depth: int, readable: bool):
+    """libxml2 stops at depth 256 by default and the rest of the page is lost: 300 nested
+    <div>s between two review blocks must still give all 20 reviews, and a page past the
+    parser's raised limit (2048) is refused, never half-read (a full crawl would then mark
+    the unread reviews gone)."""
+    body = page(mal_fixtures, "anime-1-reviews-2022-10.html")
+    at = [m.start() for m in re.finditer(rb'<div class="review-element', body)][10]
+    deep = body[:at] + b"<div>" * depth + b"x" + b"</div>" * depth + body[at:]
+    if readable:
+        assert [r.to_dict() for r in myanimelist.parse(deep, TAB_URL).reviews] == whole(
+            mal_fixtures
+        )
+    else:
+        with pytest.raises(PageError, match="nests elements deeper than the HTML parser reads"):
+            myanimelist.parse(deep, TAB_URL)
