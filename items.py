@@ -162,7 +162,7 @@ class RawPage:
     """HTTP status code."""
     headers: dict[str, str]
     """Response headers (names lowercased; repeated headers joined with ", ")."""
-    body: bytes
+    body: bytes = field(repr=False)
     """The body as received (decompressed transfer encoding, not re-encoded)."""
     fetched_at: str
     """When it was fetched, ISO 8601 UTC with seconds ("2026-11-21T05:00:00Z")."""
@@ -197,8 +197,9 @@ class Capture:
     """HTTP status code."""
     headers: dict[str, str]
     """Response headers (names lowercased; repeated headers joined with ", ")."""
-    body: bytes
-    """The body as received (transfer encoding undone, nothing re-encoded)."""
+    body: bytes = field(repr=False)
+    """The body as received (transfer encoding undone, nothing re-encoded). Left out of the
+    repr: a page's bytes never go to a log or stderr."""
     fetched_at: str
     """When it was fetched, ISO 8601 UTC ("2026-11-21T05:00:00Z")."""
     site: str
@@ -209,7 +210,7 @@ class Capture:
     """The key of the feed the page belongs to (`app:620`), or None (an imported page)."""
     page: int | None = None
     """The page's number in its feed (1 = the first), or None."""
-    reviews: list[Review] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list, repr=False)
     """The reviews the parser read from it, in page order."""
     refused: str | None = None
     """Why the parser could not read it (one sentence), or None when it read it whole."""

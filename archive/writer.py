@@ -16,13 +16,14 @@ WARC files and workers on other machines) hand `items.Capture`s and `items.FeedW
 
 from __future__ import annotations
 
+import sqlite3
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 from archive.store import Archive, open_archive
 from items import Capture, FeedWalked
-from pipelines.context import DEFAULT_BATCH_SIZE, PipelineContext, crawl_counts
+from pipelines.context import DEFAULT_BATCH_SIZE, PipelineContext, WriteFailed, crawl_counts
 from pipelines.drop_repeats import DropRepeatsPipeline
 from pipelines.normalize import NormalizePipeline
 from pipelines.store import StorePipeline
@@ -143,8 +144,17 @@ class ArchiveWriter:
         """This writer's counts by `hoard/...` stat name."""
         return self.ctx.stats
 
+    @property
+    def failure(self) -> WriteFailed | None:
+        """The write that failed, if one did: then nothing more is written."""
+        return self.ctx.failure
+
     def write(self, capture: Capture) -> None:
-        """One capture: its raw page, then each of its reviews through the steps."""
+        """One capture: its raw page, then each of its reviews through the steps. Raises
+        `WriteFailed` (one line: what, where, what was not stored) once the archive could not
+        be written; nothing is written after that."""
+        if self.ctx.failure is not None:
+            raise self.ctx.failure
         self._run(capture.raw_page())
         for review in capture.reviews:
             review.extra["source_url"] = capture.url
@@ -194,17 +204,38 @@ class ArchiveWriter:
 
     def finish(self, outcome: str | None = None, **figures: Any) -> None:
         """Write what is left and close the run's row (`ok`, or `partial` with errors or
-        rejects, unless `outcome` says), then close the archive."""
+        rejects, unless `outcome` says; `failed` when a write failed), then close the archive.
+        Raises `WriteFailed` when the archive could not be written (the row then says so if it
+        still can be written)."""
+        failure: WriteFailed | None = None
         try:
-            counts = self.counts()
-            if outcome is None:
+            try:
+                self.ctx.drain()
+            except WriteFailed as exc:
+                failure = exc
+            counts = dict(crawl_counts(self.ctx))
+            if failure is not None:
+                outcome = "failed"
+                figures = {**figures, "finish_reason": "archive_write_failed"}
+            elif outcome is None:
                 failed = figures.get("errors") or counts["reviews_rejected"]
                 outcome = "partial" if failed else "ok"
             crawl_id = self.crawl_id
-            self.ctx.call(lambda a: finish_run(a, crawl_id, outcome, **{**counts, **figures}))
+            final = outcome
+            try:
+                self.ctx.call(lambda a: finish_run(a, crawl_id, final, **{**counts, **figures}))
+            except (sqlite3.Error, OSError):
+                if failure is None:
+                    raise
         finally:
             self.close()
+        if failure is not None:
+            raise failure
 
     def close(self) -> None:
-        """Write what is left, then close the archive."""
-        self.ctx.close()
+        """Write what is left, then close the archive (after a failed write: just close)."""
+        try:
+            self.ctx.close()
+        except WriteFailed:
+            if self.ctx.failure is None:
+                raise

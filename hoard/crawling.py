@@ -92,7 +92,9 @@ class CrawlResult:
 
     @property
     def outcome(self) -> str:
-        """The `crawls.outcome` word: ok, partial, alarm or interrupted."""
+        """The `crawls.outcome` word: ok, partial, alarm, interrupted or failed (a write)."""
+        if self.stats.get("hoard/write_failed"):
+            return "failed"
         if self.alarm_reason:
             return "alarm"
         if self.interrupted:
@@ -106,6 +108,7 @@ class CrawlResult:
             "partial": exitcodes.PARTIAL,
             "alarm": exitcodes.ALARM,
             "interrupted": exitcodes.INTERRUPTED_SIGINT,
+            "failed": exitcodes.WRITE_FAILED,
         }[self.outcome]
 
     def reason_line(self) -> str | None:

@@ -8,6 +8,9 @@ USAGE = 2
 """Bad command line or configuration file."""
 ALARM = 3
 """A data-quality alarm fired (e.g. a feed stopped yielding reviews: a layout change)."""
+WRITE_FAILED = 74
+"""The archive could not be written (disk full, locked past the busy timeout, I/O error): what
+was not stored is named, and the next run fetches it again (EX_IOERR)."""
 LOCKED = 75
 """Another run holds the archive (EX_TEMPFAIL: try again later)."""
 INTERRUPTED_SIGINT = 130
@@ -15,5 +18,6 @@ INTERRUPTED_SIGTERM = 143
 
 EPILOG = (
     "Exit status: 0 all good; 1 finished but some requests or items failed; 2 usage or config "
-    "error; 3 data-quality alarm; 75 another run holds the archive; 130/143 interrupted."
+    "error; 3 data-quality alarm; 74 the archive could not be written; 75 another run holds the "
+    "archive; 130/143 interrupted."
 )

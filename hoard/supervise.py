@@ -313,6 +313,12 @@ def judge(
         return Outcome(
             status, "interrupted", stats, [], errors, elapsed, feeds, result.crawl_id, result
         )
+    if stats.get("hoard/write_failed"):
+        # What was fetched could not all be kept: no alarm or count means anything beside that.
+        return Outcome(
+            exitcodes.WRITE_FAILED, "failed", stats, [], errors, elapsed, feeds,
+            result.crawl_id, result,
+        )  # fmt: skip
     alarms = run_checks(facts)
     if alarms:
         status, name = exitcodes.ALARM, "alarm"
@@ -327,10 +333,22 @@ def record(db_path: Path, result: CrawlResult, outcome: Outcome) -> None:
     """Close the run's `crawls` row: outcome, alarms, finish reason, per-feed counts."""
     if result.crawl_id is None:
         return
+    finished = outcome.outcome not in ("interrupted", "failed") and (
+        outcome.stats["finish_reason"] == "finished"
+    )
+    try:
+        _finish(db_path, result, outcome, finished)
+    except (sqlite3.Error, OSError) as exc:
+        if outcome.outcome != "failed":
+            raise
+        logger.error("the run's crawls row could not be closed either: %s", exc)
+
+
+def _finish(db_path: Path, result: CrawlResult, outcome: Outcome, finished: bool) -> None:
     from archive.writer import finish_run
 
+    assert result.crawl_id is not None
     s = outcome.stats
-    finished = outcome.outcome != "interrupted" and outcome.stats["finish_reason"] == "finished"
     finish_run(
         str(db_path),
         result.crawl_id,
@@ -515,6 +533,8 @@ def supervise(
     for alarm in outcome.alarms:
         stream.write(f"hoard: {alarm.line()}\n")
     reason = result.reason_line()
+    if outcome.stats.get("hoard/write_failed"):
+        reason = str(outcome.stats["hoard/write_failed"])
     if reason:
         stream.write(f"hoard: {reason}\n")
     stream.flush()

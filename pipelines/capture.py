@@ -9,12 +9,16 @@ ended.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from scrapy import signals
 
 from archive.writer import ArchiveWriter
 from items import Capture, FeedWalked
+from pipelines.context import WriteFailed
+
+logger = logging.getLogger(__name__)
 
 _INTERRUPTED_REASONS = frozenset({"shutdown", "cancelled"})
 
@@ -34,17 +38,44 @@ class CapturePipeline:
         return pipeline
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, Capture):
-            self.writer.write(item)
-        elif isinstance(item, FeedWalked):
-            gone = self.writer.feed_walked(item)
-            if self.crawler.stats is not None:
-                self.crawler.stats.set_value(f"hoard/feed/{item.feed}/gone", gone)
+        if self.writer.failure is not None:
+            self._count("hoard/captures_not_stored")
+            return item
+        try:
+            if isinstance(item, Capture):
+                self.writer.write(item)
+            elif isinstance(item, FeedWalked):
+                gone = self.writer.feed_walked(item)
+                if self.crawler.stats is not None:
+                    self.crawler.stats.set_value(f"hoard/feed/{item.feed}/gone", gone)
+        except WriteFailed as failed:
+            self._failed(failed)
         return item
+
+    def _count(self, key: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key)
+
+    def _failed(self, failed: WriteFailed) -> None:
+        """A write failed: the crawl stops now (what is fetched after could not be kept), the
+        run says so in one line, and no page body ever reaches the log."""
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value("hoard/write_failed", str(failed))
+        logger.error("%s", failed)
+        engine, spider = self.crawler.engine, getattr(self.crawler, "spider", None)
+        if engine is not None and spider is not None:
+            engine.close_spider(spider, "archive_write_failed")
 
     def close_spider(self) -> None:
         """Everything this crawler handed over is written before Scrapy reports the end."""
-        self.writer.ctx.drain()
+        try:
+            self.writer.ctx.drain()
+        except WriteFailed as failed:
+            if self.crawler.stats is not None and not self.crawler.stats.get_value(
+                "hoard/write_failed"
+            ):
+                self.crawler.stats.set_value("hoard/write_failed", str(failed))
+                logger.error("%s", failed)
 
     def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
         """The last crawler of the run closes the writer; a row of its own is finished."""
@@ -54,7 +85,12 @@ class CapturePipeline:
         stats = self.crawler.stats
         get = stats.get_value if stats is not None else (lambda key, default=0: default)
         if not self.writer.own_run:
-            self.writer.record_counts()
+            if self.writer.failure is None:
+                try:
+                    self.writer.record_counts()
+                except WriteFailed as failed:
+                    if stats is not None:
+                        stats.set_value("hoard/write_failed", str(failed))
             self.writer.close()
             return
         errors = int(get("log_count/ERROR", 0) or 0)
@@ -64,9 +100,12 @@ class CapturePipeline:
             outcome = "partial"
         else:
             outcome = "ok" if reason == "finished" else reason
-        self.writer.finish(
-            outcome,
-            requests=int(get("downloader/request_count", 0) or 0),
-            errors=errors,
-            finish_reason=reason,
-        )
+        try:
+            self.writer.finish(
+                outcome,
+                requests=int(get("downloader/request_count", 0) or 0),
+                errors=errors,
+                finish_reason=reason,
+            )
+        except WriteFailed as failed:
+            logger.error("%s", failed)

@@ -4,6 +4,7 @@ counts. `archive.writer.ArchiveWriter` makes one per run and hands it to each st
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypedDict, TypeVar
@@ -26,6 +27,34 @@ DEFAULT_BATCH_SIZE = 500
 """Reviews buffered before a write; a killed run loses at most this many unflushed items."""
 
 T = TypeVar("T")
+
+
+class WriteFailed(Exception):
+    """The archive could not be written: the batch was rolled back whole, and nothing after the
+    last stored page was stored. `str()` is the one line a person reads."""
+
+    def __init__(self, reason: str, db_path: str, last_stored: str | None) -> None:
+        self.reason = reason
+        self.db_path = db_path
+        self.last_stored = last_stored
+        after = (
+            f"nothing after {last_stored} was stored" if last_stored else "nothing was stored"
+        )
+        super().__init__(f"archive write failed: {reason} at {db_path}; {after}")
+
+
+def write_failure_reason(exc: BaseException) -> str:
+    """What went wrong, in a few words: disk full, locked past the busy timeout, ..."""
+    text = str(exc).lower()
+    if "full" in text or getattr(exc, "errno", None) == 28:
+        return "disk full"
+    if "locked" in text or "busy" in text:
+        return "another program held the archive past the busy timeout"
+    if "readonly" in text or "read-only" in text:
+        return "the archive is read-only"
+    if "i/o" in text:
+        return "disk I/O error"
+    return f"{type(exc).__name__}: {exc}"
 
 
 class PipelineContext:
@@ -64,7 +93,11 @@ class PipelineContext:
         )
         """With `background`, one thread owns the archive and writes a batch while the crawl
         parses the next pages (SQLite works without the GIL); at most one batch is in flight."""
-        self._in_flight: Future[BatchResult] | None = None
+        self._in_flight: Future[tuple[BatchResult, str | None]] | None = None
+        self.last_stored: str | None = None
+        """The URL of the last page written (committed): what a failure names."""
+        self.failure: WriteFailed | None = None
+        """Set once a write failed: later writes are refused, never half-done."""
 
     @property
     def archive(self) -> Archive:
@@ -109,25 +142,43 @@ class PipelineContext:
         With a writer thread the write goes on in the background: the previous batch is waited
         for (and counted) first, so batches stay in order and at most one is in flight.
         """
+        if self.failure is not None:
+            self.pending, self.pending_reviews = [], 0
+            raise self.failure
         if not self.pending:
             return
         batch, self.pending, self.pending_reviews = self.pending, [], 0
         crawl_id, reread = self.crawl_id, self.reread
+        last = next((e.url for e in reversed(batch) if isinstance(e, RawPage)), None)
 
-        def write() -> BatchResult:
-            return self.archive.write(batch, crawl_id, reread=reread)
+        def write() -> tuple[BatchResult, str | None]:
+            try:
+                return self.archive.write(batch, crawl_id, reread=reread), last
+            except (sqlite3.Error, OSError) as exc:
+                raise WriteFailed(
+                    write_failure_reason(exc), self.db_path, self.last_stored
+                ) from exc
 
         if self._writer is None:
-            self._count(write())
+            self._written(write)
             return
         self._collect()
         self._in_flight = self._writer.submit(write)
+
+    def _written(self, write: Callable[[], tuple[BatchResult, str | None]]) -> None:
+        try:
+            result, last = write()
+        except WriteFailed as failed:
+            self.failure = failed
+            raise
+        self._count(result)
+        self.last_stored = last or self.last_stored
 
     def _collect(self) -> None:
         """Wait for the batch in flight, if any, and count it; its error is raised here."""
         in_flight, self._in_flight = self._in_flight, None
         if in_flight is not None:
-            self._count(in_flight.result())
+            self._written(in_flight.result)
 
     def _count(self, result: BatchResult) -> None:
         for key, n in (
@@ -151,6 +202,8 @@ class PipelineContext:
         try:
             self.drain()
         finally:
+            if self.failure is not None and self._in_flight is not None:
+                self._in_flight = None
             if self._archive is not None:
                 self.call(lambda archive: archive.close())
                 self._archive = None

@@ -1,0 +1,73 @@
+"""A write that fails is a failed run: the archive on a real full disk (a 4 MB tmpfs), a crawl
+over a long feed. The run ends with exit 74 and one line naming what was not stored, no page
+body reaches stderr, the file stays intact, and once there is room the next run fetches what
+was lost."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from replay.harness import run_crawl
+from sites.myanimelist.scratch import ScratchSite
+
+pytestmark = pytest.mark.slow
+
+REVIEWS = list(range(30_000, 29_000, -1))  # 1,000 reviews: 50 pages, far more than 4 MB stored
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        if os.environ.get("CI") == "true" and os.geteuid() == 0:
+            pytest.fail(f"cannot mount a tmpfs: {done.stderr.strip()}")
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_fails_the_run_and_the_next_run_fetches_what_was_lost(
+    tmp_path: Path, mal_fixtures: Path, small_disk: Path
+) -> None:
+    db = small_disk / "a.db"
+    with ScratchSite(tmp_path / "site", mal_fixtures) as site:
+        site.publish({("anime", 1): REVIEWS})
+        small_batches = {"HOARD_STORE_BATCH": "40"}  # two pages a transaction
+        failed = run_crawl(db, site.url, ["--anime", "1"], small_batches, site="mal")
+        assert failed.returncode == 74, failed.stdout + failed.stderr
+        lines = failed.stderr.strip().splitlines()
+        assert lines[-1].startswith(
+            f"hoard: archive write failed: disk full at {db}; nothing after"
+        )
+        assert "<html" not in failed.stderr and "review-element" not in failed.stderr
+        assert len(failed.stderr) < 4000
+        conn = sqlite3.connect(db)
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        stored = conn.execute("SELECT count(*) FROM reviews").fetchone()[0]
+        conn.close()
+        assert 0 < stored < len(REVIEWS)
+
+        # Room again: the next run (update mode) walks past what it has and fetches the rest.
+        subprocess.run(["mount", "-o", "remount,size=256m", str(small_disk)], check=True)
+        again = run_crawl(db, site.url, ["--anime", "1"], site="mal")
+        assert again.returncode == 0, again.stderr
+        conn = sqlite3.connect(db)
+        assert conn.execute("SELECT count(*) FROM reviews").fetchone() == (len(REVIEWS),)
+        outcomes = [r[0] for r in conn.execute("SELECT outcome FROM crawls ORDER BY id")]
+        conn.close()
+        assert outcomes[-1] == "ok" and outcomes[0] in ("failed", "killed")
