@@ -174,8 +174,11 @@ class ReviewSpider(scrapy.Spider):
         hosts = {urlsplit(u).hostname or "" for u in (site.base_url, base) if u}
         hosts |= {urlsplit(f.feed.start_url).hostname or "" for f in spider.feeds.values()}
         spider.allowed_domains = sorted(h.lower() for h in hosts if h)
-        if spider.bases is None and not all(_loopback(h) for h in spider.allowed_domains):
-            # Politeness towards the real site is not negotiable from the command line.
+        base_host = (urlsplit(base).hostname or "").rstrip(".")
+        real_site = spider.bases is None or site.serves(base_host)
+        if real_site and not all(_loopback(h) for h in spider.allowed_domains):
+            # Politeness towards the real site is not negotiable from the command line, however
+            # its address is spelled (a port, http://, www., a trailing dot, capitals).
             delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
             spider.download_delay = max(delay, site.policy.min_delay)
         if spider.mode == "update" and spider.archived_unchanged is None:

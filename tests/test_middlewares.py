@@ -79,3 +79,18 @@ def test_polite_defaults():
     assert DOWNLOAD_MAXSIZE == 16 * 1024 * 1024
     assert DOWNLOAD_HANDLERS == {"file": None, "s3": None, "ftp": None, "data": None}
     assert 429 not in RETRY_HTTP_CODES and 503 not in RETRY_HTTP_CODES  # ours, with Retry-After
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "https://myanimelist.net:443",
+        "http://myanimelist.net",
+        "https://www.myanimelist.net",
+        "https://myanimelist.net.",
+        "https://MyAnimeList.NET/",
+    ],
+)
+def test_the_floor_holds_however_the_real_host_is_spelled(spelling: str) -> None:
+    crawler = get_crawler(MalSpider, {"DOWNLOAD_DELAY": 0, "MAL_BASE_URL": spelling})
+    assert MalSpider.from_crawler(crawler, anime="1").download_delay == 2.0
