@@ -141,3 +141,43 @@ def test_backup_while_a_real_update_writes(tmp_path: Path, mal_fixtures: Path) -
     finally:
         copy.close()
     assert 100 <= reviews < 1000 and reviews == versioned  # one moment of a run in progress
+
+
+def test_force_replaces_only_a_regular_file_never_a_device_or_the_archives_own(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "archive.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("CREATE TABLE t (x)")
+    conn.execute("INSERT INTO t VALUES (1)")
+    conn.commit()
+    wal = tmp_path / "archive.db-wal"
+    assert wal.exists()  # held open by `conn`
+    wal_bytes = wal.read_bytes()
+    for target, message in (
+        ("/dev/null", "/dev/null is not a regular file (a device, a link or a folder)"),
+        (str(wal), f"{wal} is the archive or one of its own files"),
+        (str(db), f"{db} is the archive or one of its own files"),
+    ):
+        result = hoard("backup", "--db", str(db), "--force", target, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(f"hoard: {message}")
+    assert Path("/dev/null").is_char_device()
+    assert wal.read_bytes() == wal_bytes
+    link = tmp_path / "link.db"
+    link.symlink_to(tmp_path / "elsewhere.db")
+    result = hoard("backup", "--db", str(db), "--force", str(link), cwd=tmp_path)
+    assert result.returncode == 2 and "not a regular file" in result.stderr
+    assert not (tmp_path / "elsewhere.db").exists()
+    conn.close()
+
+
+def test_a_failed_backup_leaves_nothing_half_made(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    db.write_bytes(b"this is not a SQLite file, whatever its name says" * 100)
+    result = hoard("backup", "--db", str(db), str(tmp_path / "out.db"), cwd=tmp_path)
+    assert result.returncode != 0 and result.stderr.startswith("hoard: backup of")
+    assert len(result.stderr.strip().splitlines()) == 1
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["archive.db"]

@@ -22,18 +22,15 @@ def backup_target(path: Path, db: Path) -> Path:
     return path
 
 
-def snapshot(db: Path, target: Path) -> int:
-    """Write a snapshot of `db` to `target` with VACUUM INTO (one read transaction: consistent
-    even while another process writes, and it never blocks that writer), check it, then move it
-    into place; a crash leaves at most a `.partial` file, never a half-written backup. Returns
-    its size in bytes."""
-    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-    partial.unlink(missing_ok=True)
+SIDE_FILES = ("-journal", "-wal", "-shm")
+"""The files SQLite keeps beside a database while it writes it."""
+
+
+def _write_checked(db: Path, partial: Path) -> None:
     source = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
     try:
         source.execute("VACUUM INTO ?", (str(partial),))
     except sqlite3.DatabaseError as exc:
-        partial.unlink(missing_ok=True)
         raise HoardError(
             f"backup of {db} failed: {exc}; check that it is a hoard archive and the disk has room",
             exitcodes.PARTIAL,
@@ -46,11 +43,28 @@ def snapshot(db: Path, target: Path) -> int:
     finally:
         check.close()
     if result != "ok":
-        partial.unlink(missing_ok=True)
         raise HoardError(f"backup of {db} failed its integrity check ({result}); nothing written")
     with open(partial, "rb") as handle:
         os.fsync(handle.fileno())
-    os.replace(partial, target)
+
+
+def snapshot(db: Path, target: Path) -> int:
+    """Write a snapshot of `db` to `target` with VACUUM INTO (one read transaction: consistent
+    even while another process writes, and it never blocks that writer), check it, then move it
+    into place; a crash leaves at most a `.partial` file, never a half-written backup. Returns
+    its size in bytes."""
+    partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
+    leftovers = [partial, *(Path(f"{partial}{suffix}") for suffix in SIDE_FILES)]
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    try:
+        _write_checked(db, partial)
+        os.replace(partial, target)
+    except BaseException:
+        # Nothing half-made stays behind: not the copy, not its journal or log.
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+        raise
     directory = os.open(target.parent, os.O_RDONLY)
     try:
         os.fsync(directory)
@@ -67,7 +81,12 @@ def snapshot(db: Path, target: Path) -> int:
 )
 @db_option
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--force", is_flag=True, help="Replace PATH if it is an existing file.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace PATH if it is an existing regular file (never a device, a link, the archive "
+    "or its -wal/-shm files).",
+)
 def command(db_path: str, path: Path, force: bool) -> int:
     """Write a consistent snapshot of the archive to PATH (a file, or a folder to put a
     time-stamped file in).
@@ -82,10 +101,16 @@ def command(db_path: str, path: Path, force: bool) -> int:
     target = backup_target(path, db)
     if not target.parent.is_dir():
         raise UsageError(f"folder {target.parent} does not exist; create it first")
+    archive_files = {db.resolve(), *(Path(f"{db.resolve()}{s}") for s in SIDE_FILES)}
+    if target.resolve() in archive_files:
+        raise UsageError(f"{target} is the archive or one of its own files; name another file")
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise UsageError(
+            f"{target} is not a regular file (a device, a link or a folder): only a regular "
+            "file can be replaced; name a new file"
+        )
     if target.exists() and not force:
         raise UsageError(f"{target} exists; pass --force to replace it, or name a new file")
-    if target.resolve() == db.resolve():
-        raise UsageError(f"{target} is the archive itself; name another file")
     size = snapshot(db, target)
     click.echo(f"hoard backup: {db} -> {target} ({size / 1e6:.1f} MB, integrity ok)")
     return exitcodes.OK
