@@ -19,7 +19,7 @@ from typing import Any
 from hoard.errors import UsageError
 
 TOP_KEYS = ("db", "settings", "watch")
-COMMON_WATCH_KEYS = ("site", "mode", "terms_ok")
+COMMON_WATCH_KEYS = ("site", "mode", "terms_ok", "warc", "redis")
 """Keys every [[watch]] takes; the others are its site's feed options (`sites.Site.options`)."""
 MODES = ("update", "full")
 
@@ -63,6 +63,10 @@ class Watch:
     """Position of the table in the file (1 = the first [[watch]])."""
     line: int = 0
     """Line of its `[[watch]]` header, for messages."""
+    warc: str | None = None
+    """Folder (relative to the file) where its crawl also keeps every response as WARC files."""
+    redis: str | None = None
+    """The Redis whose shared frontier its feeds go to (workers crawl them), or None (local)."""
 
     @property
     def feeds(self) -> list[str]:
@@ -347,6 +351,15 @@ def _check_watch(raw: dict[str, Any], number: int, lines: _Lines, fail: Any) -> 
     terms_ok = raw.get("terms_ok", False)
     if not isinstance(terms_ok, bool):
         raise fail(line_of("terms_ok"), f"'terms_ok' must be true or false, not {terms_ok!r}")
+    warc = raw.get("warc")
+    if warc is not None and (not isinstance(warc, str) or not warc.strip()):
+        raise fail(line_of("warc"), "'warc' must be a folder in quotes, e.g. warc = \"warcs\"")
+    redis = raw.get("redis")
+    if redis is not None and (not isinstance(redis, str) or not redis.startswith("redis")):
+        raise fail(
+            line_of("redis"), "'redis' must be a Redis URL in quotes, e.g. redis = "
+            '"redis://127.0.0.1:6379/0"',
+        )  # fmt: skip
     if site.policy.terms_forbid_crawling and not terms_ok:
         from hoard.commands.crawl import refuse_forbidden
 
@@ -363,4 +376,7 @@ def _check_watch(raw: dict[str, Any], number: int, lines: _Lines, fail: Any) -> 
     if not feeds:
         wanted = ", ".join(f"{o.name} = [...]" for o in site.options)
         raise fail(header, f"[[watch]] watches nothing: add one of {wanted}")
-    return Watch(site=site.key, options=tuple(options), mode=mode, number=number, line=header)
+    return Watch(
+        site=site.key, options=tuple(options), mode=mode, number=number, line=header, warc=warc,
+        redis=redis,
+    )  # fmt: skip

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hoard import exitcodes
-from hoard.config import EXAMPLE, load_config
+from hoard.config import COMMON_WATCH_KEYS, EXAMPLE, load_config
 from hoard.errors import UsageError
 from sites import all_sites
 
@@ -82,9 +82,10 @@ def test_missing_file_says_so(tmp_path: Path) -> None:
 
 def test_unknown_key_in_watch_names_line_and_known_keys(tmp_path: Path) -> None:
     text = GOOD.replace("manga = [1]", "anmie = [1]")
+    known = ", ".join((*COMMON_WATCH_KEYS, "anime", "manga", "recent", "user"))
     assert error_of(tmp_path, text) == (
-        "9: unknown key 'anmie' in [[watch]] of myanimelist (known: site, mode, terms_ok, anime, "
-        "manga, recent, user); did you mean 'anime'?"
+        f"9: unknown key 'anmie' in [[watch]] of myanimelist (known: {known}); "
+        "did you mean 'anime'?"
     )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from hoard.config import COMMON_WATCH_KEYS
 from replay.manifest import Fault
 from sites.myanimelist.scratch import ScratchSite
 from tests.test_update_support import (
@@ -200,9 +201,10 @@ def test_bad_config_is_exit_2_naming_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "hoard.toml").write_text('[[watch]]\nsite = "mal"\nanmie = [1]\n')
     result = run_hoard("update", cwd=tmp_path)
     assert (result.returncode, result.stdout) == (2, "")
+    known = ", ".join((*COMMON_WATCH_KEYS, "anime", "manga", "recent", "user"))
     assert result.stderr == (
-        "hoard: hoard.toml:3: unknown key 'anmie' in [[watch]] of myanimelist (known: site, mode, "
-        "terms_ok, anime, manga, recent, user); did you mean 'anime'?\n"
+        f"hoard: hoard.toml:3: unknown key 'anmie' in [[watch]] of myanimelist (known: {known}); "
+        "did you mean 'anime'?\n"
     )
     missing = run_hoard("update", "--config", "nope.toml", cwd=tmp_path)
     assert missing.returncode == 2

@@ -43,10 +43,13 @@ def _site_command(name: str, site: Site) -> click.Command:
     def run(**kwargs: Any) -> int:
         return crawl(name, site, kwargs)
 
-    example = " ".join(
-        f"{_option_flag(o.name)} {o.choices[0] if o.choices else o.metavar}"
-        for o in site.options[:1]
-    )
+    examples = list(site.crawl_examples) or [
+        " ".join(
+            f"{_option_flag(o.name)} {o.choices[0] if o.choices else o.metavar}"
+            for o in site.options[:1]
+        )
+    ]
+    example = examples[0]
     params: list[click.Parameter] = [
         click.Option(
             [_option_flag(o.name), o.name],
@@ -65,9 +68,11 @@ def _site_command(name: str, site: Site) -> click.Command:
             if terms
             else ""
         )
+        + (f"\n{site.crawl_notes}\n" if site.crawl_notes else "")
         + COMMON_HELP.format(delay=site.policy.min_delay)
-        + f"\n\b\nExamples:\n  hoard crawl {name} {example}\n"
-        f"  hoard crawl {name} {example} --mode full\n"
+        + "\n\b\nExamples:\n"
+        + "".join(f"  hoard crawl {name} {e}\n" for e in examples)
+        + f"  hoard crawl {name} {example} --mode full\n"
         f"  hoard crawl {name} {example} --base-url http://127.0.0.1:8765 -s DOWNLOAD_DELAY=0\n"
     )
     command = click.Command(
@@ -111,10 +116,29 @@ COMMON_OPTIONS = [
     ),
     click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log (INFO) on stderr."),
     click.option(
+        "--warc",
+        metavar="DIR",
+        help="Also keep every response fetched in WARC files in DIR (gzip per record, a new "
+        "file every 1 GB), for other web-archive tools; `hoard import` reads them back.",
+    ),
+    click.option(
         "--terms-ok",
         is_flag=True,
         help="You have the site's permission to crawl it, where its terms forbid automated "
         "collection (see the site's --help).",
+    ),
+    click.option(
+        "--redis",
+        "redis_url",
+        metavar="URL",
+        help="Put the feeds in the shared frontier at this Redis (redis://HOST:PORT/DB) for "
+        "`hoard worker`s and the writer (`hoard write`), then wait for the run's outcome.",
+    ),
+    click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="With --redis: also run the writer (on --db) and N workers here, until done.",
     ),
 ]
 
@@ -139,6 +163,11 @@ def crawl(name: str, site: Site, kwargs: dict[str, Any]) -> int:
     base_url = kwargs.pop("base_url")
     settings = kwargs.pop("settings")
     verbose = kwargs.pop("verbose")
+    warc = kwargs.pop("warc")
+    redis_url = kwargs.pop("redis_url")
+    workers = kwargs.pop("workers")
+    if workers and not redis_url:
+        raise UsageError("--workers goes with --redis URL (the workers share that frontier)")
     if not kwargs.pop("terms_ok"):
         refuse_forbidden(site)
     args = {k: ",".join(v) for k, v in kwargs.items() if v}
@@ -151,10 +180,24 @@ def crawl(name: str, site: Site, kwargs: dict[str, Any]) -> int:
         if not base_url.startswith(("http://", "https://")):
             raise UsageError(f"--base-url {base_url!r}: give an http:// or https:// address")
         overrides["HOARD_BASE_URLS"] = {site.key: base_url.rstrip("/")}
+    if warc:
+        from middlewares.warc_writer import warc_folder, with_warc_writer
+
+        try:
+            overrides = with_warc_writer({**overrides, "HOARD_WARC_DIR": warc_folder(warc)})
+        except ValueError as exc:
+            raise UsageError(f"--warc {warc}: {exc}") from None
     typed = sys.argv[2:] if sys.argv[1:2] == ["crawl"] else [name, *map(str, args.values())]
     command_line = shlex.join(["hoard", "crawl", *typed])
     specs = [CrawlSpec(site.key, args)]
     check_specs(project_settings(overrides), specs)  # a bad id is exit 2 before any lock or row
+    if redis_url:
+        from hoard.distributed.submit import crawl_over_redis
+
+        return crawl_over_redis(
+            redis_url, specs, overrides, command_line, workers=workers or 0,
+            db_path=Path(db_path), verbose=verbose,
+        )  # fmt: skip
     # Through the supervisor, like `hoard update`: the archive's run lock (exit 75), SIGINT/
     # SIGTERM (130/143), data-quality alarms (3), the crawls row, a WAL checkpoint.
     from hoard.supervise import supervise

@@ -1,7 +1,8 @@
-"""`hoard extract PAGE... --url URL`: saved pages to review JSON lines, with no network.
+"""`hoard extract PAGE... [--url URL]`: saved pages to review JSON lines, with no network.
 
 Each page is parsed whole before any of its reviews is printed, so a page that fails prints
 nothing of its own (one line on stderr instead) while the other pages still print theirs.
+Without --url each page is read at the address it names for itself (`parsers.page_address`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,39 @@ from hoard import exitcodes
 from hoard.errors import UsageError
 from parsers import PageError
 from parsers.page import ParsedPage
-from sites import site_for_url, site_named
+from parsers.page_address import page_address
+from sites import Site, site_for_url, site_named
+
+NO_ADDRESS = (
+    'names no address of its own (no canonical link, og:url or "saved from url=" comment); '
+    "pass --url URL"
+)
+
+
+def served(url: str) -> bool:
+    """Whether a known site serves `url`."""
+    try:
+        site_for_url(url)
+    except PageError:
+        return False
+    return True
+
+
+def address_of(body: bytes, site: Site | None) -> tuple[Site, str]:
+    """(site, URL) of a saved page from the address it names for itself (with `site`, that
+    site reads it whatever the host); PageError, saying what to pass, when it names none or one
+    no known site serves."""
+    url = page_address(body, known=served)
+    if url is None:
+        raise PageError(NO_ADDRESS)
+    if site is not None:
+        return site, url
+    try:
+        return site_for_url(url), url
+    except PageError:
+        raise PageError(
+            f"names {url}, which no known site serves; pass --site SITE (for a mirror) or --url URL"
+        ) from None
 
 
 def read_page(page: str) -> bytes:
@@ -35,10 +68,15 @@ def review_lines(parsed: ParsedPage) -> bytes:
     )
 
 
-def extract(pages: tuple[str, ...], url: str, site: str | None, out: BinaryIO) -> int:
-    """Parse every page, write each page's reviews once it parsed whole; the exit status."""
+def extract(pages: tuple[str, ...], url: str | None, site: str | None, out: BinaryIO) -> int:
+    """Parse every page, write each page's reviews once it parsed whole; the exit status.
+    Without `url`, each page's own address (and the site serving it) is used."""
+    chosen: Site | None = None
     try:
-        parser = (site_named(site) if site else site_for_url(url)).parser
+        if url is not None:
+            chosen = site_named(site) if site else site_for_url(url)
+        elif site is not None:
+            chosen = site_named(site)
     except PageError as exc:
         # No page can be read: the line names them (the first, and how many more) all the same.
         more = f" (and {len(pages) - 1} more)" if len(pages) > 1 else ""
@@ -46,7 +84,12 @@ def extract(pages: tuple[str, ...], url: str, site: str | None, out: BinaryIO) -
     failed = 0
     for page in pages:
         try:
-            parsed = parser.parse(read_page(page), url)
+            body = read_page(page)
+            if chosen is not None and url is not None:
+                page_site, page_url = chosen, url
+            else:
+                page_site, page_url = address_of(body, chosen)
+            parsed = page_site.parser.parse(body, page_url)
         except PageError as exc:
             failed += 1
             click.echo(f"hoard: {page}: {exc.reason}", err=True)
@@ -66,18 +109,21 @@ def extract(pages: tuple[str, ...], url: str, site: str | None, out: BinaryIO) -
         "Example:\n\n"
         "\b\n"
         "  hoard extract saved/reviews-page.html \\\n"
-        "      --url https://SITE/ADDRESS/OF/THE/PAGE | jq -r .text\n\n"
+        "      --url https://SITE/ADDRESS/OF/THE/PAGE | jq -r .text\n"
+        "  hoard extract saved/*.html      # each page names its own address\n\n"
         "Exit status: 0 every page parsed (a page without reviews prints nothing); "
         "1 some page could not be read (its reason is on stderr, none of its reviews printed); "
-        "2 usage error (unknown site or missing --url)."
+        "2 usage error (unknown site)."
     )
 )
 @click.argument("pages", metavar="PAGE...", nargs=-1, required=True)
 @click.option(
     "--url",
-    required=True,
+    default=None,
     metavar="URL",
-    help="Address the page(s) came from: picks the site, the reviewed title and the next page.",
+    help="Address the page(s) came from: picks the site, the reviewed title and the next page. "
+    "Without it, each page's own: its canonical link, og:url or a browser's \"saved from url=\" "
+    "comment.",
 )
 @click.option(
     "--site",
@@ -85,14 +131,14 @@ def extract(pages: tuple[str, ...], url: str, site: str | None, out: BinaryIO) -
     help="Site parser to use instead of the one the URL's host names (a key or alias, as "
     "`hoard crawl --help` lists them).",
 )
-def command(pages: tuple[str, ...], url: str, site: str | None) -> int:
+def command(pages: tuple[str, ...], url: str | None, site: str | None) -> int:
     """Print the reviews in saved pages as JSON lines, one review per line (no network).
 
     Each PAGE is a saved HTML file (`-` reads standard input). The review shape is the review
     contract: site, review_id, url, subject, author, published_at, text, rating, ... A page that
     cannot be read correctly (a mobile page, another kind of page, a layout the parser does not
-    know, bytes that are not HTML) prints none of its reviews and one line on stderr:
-    `hoard: PAGE: reason`.
+    know, bytes that are not HTML, a page that names no address without --url) prints none of
+    its reviews and one line on stderr: `hoard: PAGE: reason`.
     """
     out = sys.stdout.buffer
     try:

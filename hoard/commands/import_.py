@@ -1,20 +1,29 @@
-"""`hoard import PAGE... --url URL`: archive saved pages as if they had just been fetched."""
+"""`hoard import PAGE|WARC...`: archive saved pages and web archives as if just fetched."""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
+import time
 from datetime import datetime
+from typing import TextIO
 
 import click
 
 from archive.writer import ArchiveWriter
 from hoard import exitcodes
+from hoard.commands.extract import address_of
 from hoard.errors import HoardError, UsageError
 from hoard.options import db_option
-from items import Capture, utc_now
+from hoard.warc_input import Damage, NotWarc, WarcImport, is_warc_path, page_capture
+from items import utc_now
 from parsers import PageError
-from sites import site_for_url, site_named
+from sites import Site, site_for_url, site_named
+
+FLUSH_BYTES = 64 * 1024 * 1024
+"""Page bytes handed to the writer after which its batch is written, whatever its reviews: keeps
+memory flat on a WARC of many pages without reviews."""
 
 
 def _read(page: str) -> bytes:
@@ -26,44 +35,116 @@ def _read(page: str) -> bytes:
         raise HoardError(f"{page}: cannot read the file ({reason}); check the path") from None
 
 
+class Progress:
+    """One line on a terminal, rewritten at most 4 times a second: records, MB, reviews."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.live = out.isatty()
+        self.shown = 0.0
+        self.width = 0
+
+    def update(self, records: int, size: int, reviews: int) -> None:
+        """Show the figures (when on a terminal and a quarter second has passed)."""
+        if not self.live:
+            return
+        now = time.monotonic()
+        if now - self.shown < 0.25:
+            return
+        self.shown = now
+        text = f"{records:,} records, {size / 1e6:,.1f} MB, {reviews:,} reviews"
+        self.out.write("\r" + text.ljust(self.width))
+        self.out.flush()
+        self.width = len(text)
+
+    def clear(self) -> None:
+        """Remove the line (before an error line, and at the end)."""
+        if self.live and self.width:
+            self.out.write("\r" + " " * self.width + "\r")
+            self.out.flush()
+            self.width = 0
+
+
 @click.command(
     "import",
-    epilog="\b\nExample:\n  hoard import saved/reviews-page.html "
+    epilog="\b\nExamples:\n  hoard import saved/reviews-page.html "
     "--url https://SITE/ADDRESS/OF/THE/PAGE --db archive.db\n"
-    "  imported 1 page: 20 reviews new, 0 updated, 0 unchanged, 0 rejected -> archive.db\n\n"
+    "  imported 1 page: 20 reviews new, 0 updated, 0 unchanged, 0 rejected -> archive.db\n"
+    "  hoard import saved/*.html           # each page names its own address\n"
+    "  hoard import crawl.warc.gz          # wget --warc-file, Browsertrix, hoard export...\n"
+    "  hoard import mirror.warc.gz --site SITE --base-url http://127.0.0.1:8765\n\n"
     + exitcodes.EPILOG,
 )
-@click.argument("pages", nargs=-1, required=True, metavar="PAGE...")
-@click.option("--url", required=True, help="The address the page(s) came from (names the site).")
-@click.option("--site", default=None, help="Site key or alias when the URL is a mirror's.")
+@click.argument("pages", nargs=-1, required=True, metavar="PAGE|WARC...")
+@click.option(
+    "--url",
+    default=None,
+    help="The address the saved page(s) came from (names the site). Without it, each page's "
+    'own: its canonical link, og:url or a browser\'s "saved from url=" comment.',
+)
+@click.option(
+    "--site",
+    default=None,
+    help="Site key or alias when the URL is a mirror's (in a WARC: the site that reads records "
+    "of hosts no site knows).",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    metavar="URL",
+    help="WARC files of a mirror or replay site reached at URL: their addresses are mapped "
+    "back to the --site's own (as `hoard crawl --base-url` stores them).",
+)
 @click.option(
     "--fetched-at",
     default=None,
     metavar="ISO",
-    help="When the pages were captured (ISO 8601, e.g. 2018-12-01T00:00:00Z); default now.",
+    help="When the saved pages were captured (ISO 8601, e.g. 2018-12-01T00:00:00Z); default "
+    "now. A WARC record has its own date (WARC-Date).",
 )
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def command(
     pages: tuple[str, ...],
-    url: str,
+    url: str | None,
     site: str | None,
+    base_url: str | None,
     fetched_at: str | None,
     db_path: str,
     as_json: bool,
 ) -> int:
-    """Archive saved pages exactly as if they had just been fetched.
+    """Archive saved pages and web archives exactly as if they had just been fetched.
 
     Each PAGE is stored raw in the `pages` table and its reviews go through the same pipelines
     as a crawl (normalize, validate, version, store): an unchanged review only has its
-    last-seen time moved, an edited one gets a new version. Prints one summary line.
-    A page that cannot be read is reported on stderr and skipped (exit 1); the others are kept.
+    last-seen time moved, an edited one gets a new version. Without --url each page is read
+    at the address it names for itself, so a folder of pages of many titles and sites imports
+    in one command.
+
+    A WARC file (.warc, .warc.gz, or any file that starts with a WARC record) adds every
+    `response` record whose URL a site recognises, at the record's own URL and date;
+    `revisit` records count as the earlier payload seen again; requests, metadata, images and
+    pages of no known site are skipped and counted; a damaged record is reported with its
+    offset and the rest of the file is read. On a terminal a progress line shows records, MB
+    and reviews.
+
+    Prints one summary line (and one for WARC records). A page that cannot be read, a file that
+    is not a WARC, or a damaged record is reported on stderr and skipped (exit 1); the others
+    are kept.
     """
+    chosen: Site | None = None
     try:
-        chosen = site_named(site) if site else site_for_url(url)
+        if url is not None:
+            chosen = site_named(site) if site else site_for_url(url)
+        elif site is not None:
+            chosen = site_named(site)
     except PageError as exc:
         raise UsageError(exc.reason) from None
-    parser = chosen.parser
+    if base_url is not None:
+        if not base_url.startswith(("http://", "https://")):
+            raise UsageError(f"--base-url {base_url!r}: give an http:// or https:// address")
+        if site is None:
+            raise UsageError("--base-url needs --site: the site the mirror or replay serves")
     if fetched_at is not None:
         try:
             datetime.fromisoformat(fetched_at.replace("Z", "+00:00"))
@@ -71,46 +152,92 @@ def command(
             raise UsageError(
                 f"--fetched-at {fetched_at!r} is not an ISO 8601 time; e.g. 2018-12-01T00:00:00Z"
             ) from None
-    writer = ArchiveWriter(
-        db_path, command="hoard import", args={"pages": list(pages), "url": url, "site": site}
-    )
-    failed = archived = 0
+    args: dict[str, object] = {"pages": list(pages), "url": url, "site": site}
+    if base_url:
+        args["base_url"] = base_url
+    writer = ArchiveWriter(db_path, command="hoard import", args=args)
+    warcs = WarcImport(site=site_named(site) if site else None, base_url=base_url)
+    progress = Progress(sys.stderr)
+    failed = archived = warc_files = 0
+    page_reviews = 0
+
+    def complain(line: str) -> None:
+        progress.clear()
+        click.echo(f"hoard: {line}", err=True)
+
+    def show() -> None:
+        tally = warcs.tally
+        progress.update(tally.records, warcs.bytes_read, tally.reviews + page_reviews)
+
     try:
         for page in pages:
+            if is_warc_path(page):
+                warc_files += 1
+                unwritten = 0
+                try:
+                    for item in warcs.captures(page, on_record=show):
+                        if isinstance(item, Damage):
+                            complain(item.line(page))
+                            continue
+                        writer.write(item)
+                        # The writer batches by reviews; pages without any would pile up.
+                        unwritten += len(item.body)
+                        if unwritten > FLUSH_BYTES:
+                            writer.ctx.flush()
+                            unwritten = 0
+                except NotWarc as exc:
+                    failed += 1
+                    complain(f"{page}: {exc}")
+                except OSError as exc:
+                    failed += 1
+                    complain(
+                        f"{page}: cannot read the file ({exc.strerror or exc}); check the path"
+                    )
+                continue
             body = _read(page)
             try:
-                parsed = parser.parse(body, url)
+                if chosen is not None and url is not None:
+                    page_site, page_url = chosen, url
+                else:
+                    page_site, page_url = address_of(body, chosen)
+                capture = page_capture(
+                    page_site,
+                    page_url,
+                    body,
+                    fetched_at=fetched_at or utc_now(),
+                    headers={"x-hoard-imported-from": os.path.basename(page)},
+                )
             except PageError as exc:
                 failed += 1
-                click.echo(f"hoard: {page}: {exc.reason}", err=True)
+                complain(f"{page}: {exc.reason}")
                 continue
-            writer.write(
-                Capture(
-                    url=url,
-                    final_url=url,
-                    status=200,
-                    headers={"x-hoard-imported-from": os.path.basename(page)},
-                    body=body,
-                    fetched_at=fetched_at or utc_now(),
-                    site=chosen.key,
-                    parser_version=parser.PARSER_VERSION,
-                    reviews=parsed.reviews,
-                )
-            )
+            writer.write(capture)
             archived += 1
+            page_reviews += len(capture.reviews)
     except BaseException:
+        progress.clear()
         writer.finish("failed", errors=failed + 1, finish_reason="error")
         raise
+    progress.clear()
+    tally = warcs.tally
+    damaged = tally.damaged
+    archived += tally.archived
     counts = writer.counts()
-    writer.finish(errors=failed, finish_reason="finished")
-    summary = {"pages": archived, "failed_pages": failed, **counts, "db": db_path}
+    writer.finish(errors=failed + damaged, finish_reason="finished")
+    summary: dict[str, object] = {"pages": archived, "failed_pages": failed, **counts}
+    if warc_files:
+        summary["warc"] = tally.to_dict()
+    summary["db"] = db_path
     if as_json:
         click.echo(json.dumps(summary))
     else:
+        if warc_files:
+            click.echo(tally.line())
         noun = "page" if archived == 1 else "pages"
         click.echo(
             f"imported {archived} {noun}: {counts['reviews_new']} reviews new, "
             f"{counts['reviews_updated']} updated, {counts['reviews_unchanged']} unchanged, "
             f"{counts['reviews_rejected']} rejected -> {db_path}"
         )
-    return exitcodes.PARTIAL if failed or counts["reviews_rejected"] else exitcodes.OK
+    partial = failed or damaged or counts["reviews_rejected"]
+    return exitcodes.PARTIAL if partial else exitcodes.OK

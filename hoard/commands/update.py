@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from hoard.config import EXAMPLE, Config, Watch, load_config
+from hoard.errors import UsageError
 from hoard.options import DEFAULT_DB
 
 """The spider that crawls each site a watch can name."""
@@ -50,6 +51,15 @@ def crawl_specs(config: Config) -> list[tuple[str, dict[str, str]]]:
                 values.setdefault(name, []).extend(v for v in given if v not in values[name])
         args = {name: ",".join(given) for name, given in values.items()}
         args["mode"] = mode
+        folders = sorted({w.warc for w in watches if w.warc})
+        if len(folders) > 1:
+            named = ", ".join(folders)
+            raise UsageError(
+                f"{config.path}: the {site} watches ({mode}) share one crawl but name different "
+                f"warc folders ({named}); name one"
+            )
+        if folders:
+            args["warc"] = str(config.path.parent / folders[0])
         specs.append((site, args))
     return specs
 
@@ -103,10 +113,33 @@ def command(config_path: Path, db_path: str | None, quiet: bool, log_file: Path 
     specs = [CrawlSpec(spider, args) for spider, args in crawl_specs(config)]
     watch_of_feed = {feed: w.label for w in config.watches for feed in w.feeds}
     command_line = f"hoard update --config {config_path}"
+    settings = dict(config.settings)
+    if any("warc" in spec.args for spec in specs):
+        from middlewares.warc_writer import warc_folder, with_warc_writer
+
+        for spec in (s for s in specs if "warc" in s.args):
+            try:
+                spec.args["warc"] = warc_folder(spec.args["warc"])
+            except ValueError as exc:
+                raise UsageError(f"{config_path}: warc = {spec.args['warc']!r}: {exc}") from None
+        settings = with_warc_writer(settings)
+    redis = sorted({w.redis or "" for w in config.watches})
+    if redis != [""]:
+        if len(redis) > 1:
+            raise UsageError(
+                f"{config_path}: name the same redis in every [[watch]] (or in none): the run "
+                f"goes to one frontier, not {', '.join(u or '(local)' for u in redis)}"
+            )
+        from hoard.distributed.submit import crawl_over_redis
+
+        return crawl_over_redis(
+            redis[0], specs, settings, command_line, watch_of_feed=watch_of_feed,
+            summary_key="update_summary",
+        )  # fmt: skip
     outcome = supervise(
         db,
         specs,
-        config.settings,
+        settings,
         command_line,
         watch_of_feed=watch_of_feed,
         quiet=quiet,
