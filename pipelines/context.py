@@ -37,9 +37,7 @@ class WriteFailed(Exception):
         self.reason = reason
         self.db_path = db_path
         self.last_stored = last_stored
-        after = (
-            f"nothing after {last_stored} was stored" if last_stored else "nothing was stored"
-        )
+        after = f"nothing after {last_stored} was stored" if last_stored else "nothing was stored"
         super().__init__(f"archive write failed: {reason} at {db_path}; {after}")
 
 
