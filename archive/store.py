@@ -432,7 +432,14 @@ class Archive:
                 raise KeyError(f"no crawl {crawl_id} in {self.path}")
 
     def close_abandoned_crawls(
-        self, outcome: str = "killed", commands: tuple[str, ...] = ("hoard update", "hoard crawl")
+        self,
+        outcome: str = "killed",
+        commands: tuple[str, ...] = (
+            "hoard update",
+            "hoard crawl",
+            "hoard import",
+            "hoard reparse",
+        ),
     ) -> list[int]:
         """Close the crawl rows of `commands` (those that run under the archive's run lock) still
         `running`: call only while holding that lock, so no such run is alive to own them and

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TextIO
 
 from hoard.errors import LockedError
 
@@ -102,3 +103,19 @@ class ArchiveLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def close_abandoned(db_path: Path, stream: TextIO) -> None:
+    """Mark `killed` the run rows a dead run left `running` (call while holding the lock, so
+    none is alive); its stored pages and reviews stay, and this run completes their work."""
+    if not db_path.exists():
+        return
+    from archive.store import open_archive
+
+    with open_archive(db_path) as archive:
+        ids = archive.close_abandoned_crawls("killed")
+    if ids:
+        stream.write(
+            f"hoard: run(s) {', '.join(map(str, ids))} ended without closing (killed?); "
+            "marked killed, this run completes their work\n"
+        )

@@ -44,7 +44,7 @@ from hoard.alarms import (
     page_requests,
     run_checks,
 )
-from hoard.lock import ArchiveLock
+from hoard.lock import ArchiveLock, close_abandoned
 
 if TYPE_CHECKING:
     from hoard.crawling import CrawlResult, CrawlSpec
@@ -370,22 +370,6 @@ def _finish(db_path: Path, result: CrawlResult, outcome: Outcome, finished: bool
             for feed, counts in outcome.feeds.items()
         },
     )
-
-
-def close_abandoned(db_path: Path, stream: TextIO) -> None:
-    """Mark `killed` the crawl rows a dead run left `running` (we hold the lock, so none is
-    alive); its stored pages and reviews stay, and this run fetches what it did not."""
-    if not db_path.exists():
-        return
-    from archive.store import open_archive
-
-    with open_archive(db_path) as archive:
-        ids = archive.close_abandoned_crawls("killed")
-    if ids:
-        stream.write(
-            f"hoard: crawl(s) {', '.join(map(str, ids))} ended without closing (killed?); "
-            "marked killed, this run completes their work\n"
-        )
 
 
 def checkpoint(db_path: Path, mode: str = "TRUNCATE", wait: float = 1.0) -> None:

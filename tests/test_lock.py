@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -81,3 +82,35 @@ def test_sigkilled_holder_does_not_block_the_next_run(tmp_path: Path) -> None:
 def test_lock_is_per_archive(tmp_path: Path) -> None:
     with ArchiveLock(tmp_path / "one.db"), ArchiveLock(tmp_path / "two.db") as second:
         assert second.held
+
+
+def test_import_takes_the_archives_lock_and_closes_a_killed_imports_row(
+    tmp_path: Path, mal_fixtures: Path
+) -> None:
+    """An import beside a crawl waits for no one (exit 75, nothing written); a killed import's
+    row is closed as killed by the next run, as a killed crawl's is."""
+    db = tmp_path / "archive.db"
+    page = str(mal_fixtures / "anime-1-reviews-2022-10.html")
+    url = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
+    command = [sys.executable, "-m", "hoard", "import", page, "--url", url, "--db", str(db)]
+    with ArchiveLock(db, command="hoard crawl"):
+        held = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert held.returncode == 75, held.stderr
+    assert held.stderr.startswith("hoard: another run holds the archive")
+    assert not db.exists() or sqlite3.connect(db).execute(
+        "SELECT count(*) FROM sqlite_master WHERE name = 'reviews'"
+    ).fetchone() == (0,)
+
+    first = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert first.returncode == 0, first.stderr
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE crawls SET outcome = 'running', finished_at = NULL")  # as if killed
+    conn.commit()
+    again = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert again.returncode == 0, again.stderr
+    assert "ended without closing (killed?)" in again.stderr
+    assert conn.execute("SELECT outcome FROM crawls ORDER BY id").fetchall() == [
+        ("killed",),
+        ("ok",),
+    ]
+    conn.close()

@@ -6,7 +6,9 @@ import json
 import os
 import sys
 import time
+from contextlib import suppress
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 import click
@@ -15,10 +17,12 @@ from archive.writer import ArchiveWriter
 from hoard import exitcodes
 from hoard.commands.extract import address_of
 from hoard.errors import HoardError, UsageError
+from hoard.lock import ArchiveLock, close_abandoned
 from hoard.options import db_option
 from hoard.warc_input import Damage, NotWarc, WarcImport, is_warc_path, page_capture
 from items import utc_now
 from parsers import PageError
+from pipelines.context import WriteFailed
 from sites import Site, site_for_url, site_named
 
 FLUSH_BYTES = 64 * 1024 * 1024
@@ -128,6 +132,10 @@ def command(
     offset and the rest of the file is read. On a terminal a progress line shows records, MB
     and reviews.
 
+    One run at a time: like a crawl, an import holds the archive's run lock, so beside a
+    running `hoard crawl`/`update`/`reparse` it exits 75 at once and writes nothing (run it
+    again after). A full disk ends it with exit 74 and one line; what was written stays.
+
     Prints one summary line (and one for WARC records). A page that cannot be read, a file that
     is not a WARC, or a damaged record is reported on stderr and skipped (exit 1); the others
     are kept.
@@ -155,89 +163,113 @@ def command(
     args: dict[str, object] = {"pages": list(pages), "url": url, "site": site}
     if base_url:
         args["base_url"] = base_url
-    writer = ArchiveWriter(db_path, command="hoard import", args=args)
-    warcs = WarcImport(site=site_named(site) if site else None, base_url=base_url)
-    progress = Progress(sys.stderr)
-    failed = archived = warc_files = 0
-    page_reviews = 0
 
-    def complain(line: str) -> None:
-        progress.clear()
-        click.echo(f"hoard: {line}", err=True)
+    def _import() -> int:
+        writer = ArchiveWriter(db_path, command="hoard import", args=args)
+        warcs = WarcImport(site=site_named(site) if site else None, base_url=base_url)
+        progress = Progress(sys.stderr)
+        failed = archived = warc_files = 0
+        page_reviews = 0
 
-    def show() -> None:
-        tally = warcs.tally
-        progress.update(tally.records, warcs.bytes_read, tally.reviews + page_reviews)
+        def complain(line: str) -> None:
+            progress.clear()
+            click.echo(f"hoard: {line}", err=True)
 
-    try:
-        for page in pages:
-            if is_warc_path(page):
-                warc_files += 1
-                unwritten = 0
+        def show() -> None:
+            tally = warcs.tally
+            progress.update(tally.records, warcs.bytes_read, tally.reviews + page_reviews)
+
+        try:
+            for page in pages:
+                if is_warc_path(page):
+                    warc_files += 1
+                    unwritten = 0
+                    try:
+                        for item in warcs.captures(page, on_record=show):
+                            if isinstance(item, Damage):
+                                complain(item.line(page))
+                                continue
+                            writer.write(item)
+                            # The writer batches by reviews; pages without any would pile up.
+                            unwritten += len(item.body)
+                            if unwritten > FLUSH_BYTES:
+                                writer.ctx.flush()
+                                unwritten = 0
+                    except NotWarc as exc:
+                        failed += 1
+                        complain(f"{page}: {exc}")
+                    except OSError as exc:
+                        failed += 1
+                        complain(
+                            f"{page}: cannot read the file ({exc.strerror or exc}); check the path"
+                        )
+                    continue
+                body = _read(page)
                 try:
-                    for item in warcs.captures(page, on_record=show):
-                        if isinstance(item, Damage):
-                            complain(item.line(page))
-                            continue
-                        writer.write(item)
-                        # The writer batches by reviews; pages without any would pile up.
-                        unwritten += len(item.body)
-                        if unwritten > FLUSH_BYTES:
-                            writer.ctx.flush()
-                            unwritten = 0
-                except NotWarc as exc:
-                    failed += 1
-                    complain(f"{page}: {exc}")
-                except OSError as exc:
-                    failed += 1
-                    complain(
-                        f"{page}: cannot read the file ({exc.strerror or exc}); check the path"
+                    if chosen is not None and url is not None:
+                        page_site, page_url = chosen, url
+                    else:
+                        page_site, page_url = address_of(body, chosen)
+                    capture = page_capture(
+                        page_site,
+                        page_url,
+                        body,
+                        fetched_at=fetched_at or utc_now(),
+                        headers={"x-hoard-imported-from": os.path.basename(page)},
                     )
-                continue
-            body = _read(page)
-            try:
-                if chosen is not None and url is not None:
-                    page_site, page_url = chosen, url
-                else:
-                    page_site, page_url = address_of(body, chosen)
-                capture = page_capture(
-                    page_site,
-                    page_url,
-                    body,
-                    fetched_at=fetched_at or utc_now(),
-                    headers={"x-hoard-imported-from": os.path.basename(page)},
-                )
-            except PageError as exc:
-                failed += 1
-                complain(f"{page}: {exc.reason}")
-                continue
-            writer.write(capture)
-            archived += 1
-            page_reviews += len(capture.reviews)
-    except BaseException:
+                except PageError as exc:
+                    failed += 1
+                    complain(f"{page}: {exc.reason}")
+                    continue
+                writer.write(capture)
+                archived += 1
+                page_reviews += len(capture.reviews)
+        except WriteFailed as exc:
+            progress.clear()
+            with suppress(WriteFailed):
+                writer.finish("failed", errors=failed + 1, finish_reason="archive_write_failed")
+            raise HoardError(str(exc), exitcodes.WRITE_FAILED) from None
+        except KeyboardInterrupt:
+            progress.clear()
+            with suppress(WriteFailed):
+                writer.finish("interrupted", errors=failed, finish_reason="shutdown")
+            raise
+        except BaseException:
+            progress.clear()
+            with suppress(WriteFailed):
+                writer.finish("failed", errors=failed + 1, finish_reason="error")
+            raise
         progress.clear()
-        writer.finish("failed", errors=failed + 1, finish_reason="error")
-        raise
-    progress.clear()
-    tally = warcs.tally
-    damaged = tally.damaged
-    archived += tally.archived
-    counts = writer.counts()
-    writer.finish(errors=failed + damaged, finish_reason="finished")
-    summary: dict[str, object] = {"pages": archived, "failed_pages": failed, **counts}
-    if warc_files:
-        summary["warc"] = tally.to_dict()
-    summary["db"] = db_path
-    if as_json:
-        click.echo(json.dumps(summary))
-    else:
+        tally = warcs.tally
+        damaged = tally.damaged
+        archived += tally.archived
+        try:
+            counts = writer.counts()
+            writer.finish(errors=failed + damaged, finish_reason="finished")
+        except WriteFailed as exc:
+            with suppress(WriteFailed):
+                writer.finish("failed", errors=failed + 1, finish_reason="archive_write_failed")
+            raise HoardError(str(exc), exitcodes.WRITE_FAILED) from None
+        summary: dict[str, object] = {"pages": archived, "failed_pages": failed, **counts}
         if warc_files:
-            click.echo(tally.line())
-        noun = "page" if archived == 1 else "pages"
-        click.echo(
-            f"imported {archived} {noun}: {counts['reviews_new']} reviews new, "
-            f"{counts['reviews_updated']} updated, {counts['reviews_unchanged']} unchanged, "
-            f"{counts['reviews_rejected']} rejected -> {db_path}"
-        )
-    partial = failed or damaged or counts["reviews_rejected"]
-    return exitcodes.PARTIAL if partial else exitcodes.OK
+            summary["warc"] = tally.to_dict()
+        summary["db"] = db_path
+        if as_json:
+            click.echo(json.dumps(summary))
+        else:
+            if warc_files:
+                click.echo(tally.line())
+            noun = "page" if archived == 1 else "pages"
+            click.echo(
+                f"imported {archived} {noun}: {counts['reviews_new']} reviews new, "
+                f"{counts['reviews_updated']} updated, {counts['reviews_unchanged']} unchanged, "
+                f"{counts['reviews_rejected']} rejected -> {db_path}"
+            )
+        partial = failed or damaged or counts["reviews_rejected"]
+        return exitcodes.PARTIAL if partial else exitcodes.OK
+
+    # The archive's run lock, as crawls take it: an import beside a crawl waits for no one and
+    # mixes with nothing (exit 75), and a killed import's row is closed by the next run.
+    with ArchiveLock(Path(db_path), command="hoard import"):
+        close_abandoned(Path(db_path), sys.stderr)
+        return _import()

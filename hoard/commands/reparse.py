@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import suppress
+from pathlib import Path
 
 import click
 
@@ -12,10 +14,12 @@ from archive.store import read_connection
 from archive.writer import ArchiveWriter
 from hoard import exitcodes
 from hoard.commands._archive import open_reader
-from hoard.errors import UsageError
+from hoard.errors import HoardError, UsageError
+from hoard.lock import ArchiveLock, close_abandoned
 from hoard.options import db_option
 from items import Capture
 from parsers import PageError
+from pipelines.context import WriteFailed
 from sites import site_named
 
 
@@ -36,65 +40,82 @@ def command(db_path: str, site: str | None, as_json: bool) -> int:
     read differently from the same page corrects that page's version in place (it is not an
     edit); reviews the page did not yield before are added. Running it twice changes nothing
     the second time. A page today's parser refuses is reported and left as it is (exit 1).
+
+    Like a crawl, it holds the archive's run lock: beside another run it exits 75 at once.
     """
     if site is not None:
         try:
             site = site_named(site).key
         except PageError as exc:
             raise UsageError(exc.reason) from None
-    reader = open_reader(db_path)
-    try:
-        ids = page_ids(reader, site=site)
-    finally:
-        reader.close()
-    writer = ArchiveWriter(
-        db_path, command="hoard reparse", args={"site": site, "pages": len(ids)}, reread=True
-    )
-    failed = 0
-    reader = read_connection(db_path)
-    try:
-        bar = click.progressbar(iter_pages(reader, ids), length=len(ids), file=sys.stderr)
-        with bar as pages:
-            for page in pages:
-                try:
-                    parser = site_named(page["site"]).parser
-                    parsed = parser.parse(page["body"], page["final_url"])
-                except PageError as exc:
-                    failed += 1
-                    click.echo(
-                        f"\nhoard: page {page['id']} ({page['url']}): {exc.reason}", err=True
+
+    def _reparse() -> int:
+        reader = open_reader(db_path)
+        try:
+            ids = page_ids(reader, site=site)
+        finally:
+            reader.close()
+        writer = ArchiveWriter(
+            db_path, command="hoard reparse", args={"site": site, "pages": len(ids)}, reread=True
+        )
+        failed = 0
+        reader = read_connection(db_path)
+        try:
+            bar = click.progressbar(iter_pages(reader, ids), length=len(ids), file=sys.stderr)
+            with bar as pages:
+                for page in pages:
+                    try:
+                        parser = site_named(page["site"]).parser
+                        parsed = parser.parse(page["body"], page["final_url"])
+                    except PageError as exc:
+                        failed += 1
+                        click.echo(
+                            f"\nhoard: page {page['id']} ({page['url']}): {exc.reason}", err=True
+                        )
+                        continue
+                    capture = Capture(
+                        url=page["url"],
+                        final_url=page["final_url"],
+                        status=page["status"],
+                        headers=page["headers"],
+                        body=page["body"],
+                        fetched_at=page["last_fetched_at"],
+                        site=page["site"],
+                        parser_version=parser.PARSER_VERSION,
+                        reviews=parsed.reviews,
                     )
-                    continue
-                capture = Capture(
-                    url=page["url"],
-                    final_url=page["final_url"],
-                    status=page["status"],
-                    headers=page["headers"],
-                    body=page["body"],
-                    fetched_at=page["last_fetched_at"],
-                    site=page["site"],
-                    parser_version=parser.PARSER_VERSION,
-                    reviews=parsed.reviews,
+                    writer.write(capture)
+        except WriteFailed as exc:
+            with suppress(WriteFailed):
+                writer.finish("failed", errors=failed + 1, finish_reason="archive_write_failed")
+            raise HoardError(str(exc), exitcodes.WRITE_FAILED) from None
+        except BaseException as exc:
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            with suppress(WriteFailed):
+                writer.finish(
+                    "interrupted" if interrupted else "failed",
+                    errors=failed + (0 if interrupted else 1),
+                    finish_reason="shutdown" if interrupted else "error",
                 )
-                writer.write(capture)
-    except BaseException as exc:
-        interrupted = isinstance(exc, KeyboardInterrupt)
-        writer.finish(
-            "interrupted" if interrupted else "failed",
-            errors=failed + (0 if interrupted else 1),
-            finish_reason="shutdown" if interrupted else "error",
-        )
-        raise
-    finally:
-        reader.close()
-    counts = writer.counts()
-    writer.finish(errors=failed, finish_reason="finished")
-    if as_json:
-        click.echo(json.dumps({"pages": len(ids), "failed_pages": failed, **counts}))
-    else:
-        click.echo(
-            f"reparsed {len(ids)} pages: {counts['reviews_new']} reviews new, "
-            f"{counts['reviews_updated']} updated, {counts['reviews_unchanged']} unchanged, "
-            f"{counts['reviews_rejected']} rejected; {failed} failed"
-        )
-    return exitcodes.PARTIAL if failed or counts["reviews_rejected"] else exitcodes.OK
+            raise
+        finally:
+            reader.close()
+        try:
+            counts = writer.counts()
+            writer.finish(errors=failed, finish_reason="finished")
+        except WriteFailed as exc:
+            raise HoardError(str(exc), exitcodes.WRITE_FAILED) from None
+        if as_json:
+            click.echo(json.dumps({"pages": len(ids), "failed_pages": failed, **counts}))
+        else:
+            click.echo(
+                f"reparsed {len(ids)} pages: {counts['reviews_new']} reviews new, "
+                f"{counts['reviews_updated']} updated, {counts['reviews_unchanged']} unchanged, "
+                f"{counts['reviews_rejected']} rejected; {failed} failed"
+            )
+        return exitcodes.PARTIAL if failed or counts["reviews_rejected"] else exitcodes.OK
+
+    # The archive's run lock, as crawls and imports take it (exit 75 beside another run).
+    with ArchiveLock(Path(db_path), command="hoard reparse"):
+        close_abandoned(Path(db_path), sys.stderr)
+        return _reparse()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,3 +72,33 @@ def test_a_full_disk_fails_the_run_and_the_next_run_fetches_what_was_lost(
         outcomes = [r[0] for r in conn.execute("SELECT outcome FROM crawls ORDER BY id")]
         conn.close()
         assert outcomes[-1] == "ok" and outcomes[0] in ("failed", "killed")
+
+
+def test_import_on_a_full_disk_is_one_line_and_exit_74(
+    tmp_path: Path, mal_fixtures: Path, small_disk: Path
+) -> None:
+    db = small_disk / "a.db"
+    pages = sorted(str(p) for p in mal_fixtures.glob("*.html"))
+    # The same pages many times over (as copies with their own bytes) until the disk is full.
+    copies = []
+    for n in range(12):
+        for page in pages:
+            copy = tmp_path / f"{n}-{Path(page).name}"
+            copy.write_bytes(Path(page).read_bytes() + f"<!-- copy {n} -->".encode())
+            copies.append(str(copy))
+    url = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
+    done = subprocess.run(
+        [sys.executable, "-m", "hoard", "import", *copies, "--url", url, "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 74, done.stdout + done.stderr
+    errors = [line for line in done.stderr.splitlines() if not line.startswith("hoard: ") or
+              "archive write failed" in line]  # fmt: skip
+    assert errors[-1].startswith(f"hoard: archive write failed: disk full at {db}")
+    assert "Traceback" not in done.stderr and "<html" not in done.stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    conn.close()
