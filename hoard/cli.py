@@ -48,7 +48,7 @@ class LazyGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=exitcodes.EPILOG,
 )
-@click.version_option(__version__, prog_name="hoard")
+@click.version_option(__version__, "-V", "--version", prog_name="hoard")
 def cli() -> None:
     """Scrape and archive community reviews into one SQLite file.
 

@@ -10,6 +10,7 @@ from hoard import exitcodes
 from hoard.config import COMMON_WATCH_KEYS, EXAMPLE, load_config
 from hoard.errors import UsageError
 from sites import all_sites
+from tests.conftest import ROOT
 
 GOOD = """\
 db = "data/archive.db"
@@ -166,4 +167,11 @@ def test_the_example_in_update_help_is_a_valid_watchlist(tmp_path: Path) -> None
     watches = [(w.site, w.options, w.mode) for w in config.watches]
     assert ("myanimelist", (("anime", ("1", "5114")), ("manga", ("1",))), "update") in watches
     assert ("myanimelist", (("recent", ("anime",)),), "update") in watches
+    assert {w.site for w in config.watches} == set(all_sites())
+
+
+def test_the_example_watchlist_in_the_repository_is_the_one_help_shows(tmp_path: Path) -> None:
+    shipped = (ROOT / "examples" / "hoard.toml").read_text(encoding="utf-8")
+    assert shipped.endswith(EXAMPLE)
+    config = load_config(ROOT / "examples" / "hoard.toml")
     assert {w.site for w in config.watches} == set(all_sites())

@@ -120,3 +120,8 @@ def test_help_teaches_with_an_example() -> None:
     text = done.stdout.decode("utf-8")
     assert "hoard extract saved/reviews-page.html" in text
     assert "--url URL" in text and "--site SITE" in text
+
+
+def test_version_and_completion() -> None:
+    assert hoard("-V").stdout.decode().startswith("hoard, version ")
+    assert hoard("--version").stdout.decode().startswith("hoard, version ")
