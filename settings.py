@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 BOT_NAME = "reviewhoard"
 SPIDER_MODULES = ["spiders.named"]
 NEWSPIDER_MODULE = "spiders"
@@ -51,6 +53,17 @@ DOWNLOADER_MIDDLEWARES = {
     "middlewares.retry_after.RetryAfterMiddleware": 560,
 }
 RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
+# A host that refuses connections or has no address is not retried: the crawl stops at once
+# with one line (host_unreachable) instead of a minute of retries and tracebacks.
+RETRY_EXCEPTIONS = [
+    name
+    for name in _scrapy_defaults.RETRY_EXCEPTIONS
+    if name
+    not in (
+        "scrapy.exceptions.CannotResolveHostError",
+        "scrapy.exceptions.DownloadConnectionRefusedError",
+    )
+]
 RETRY_TIMES = 3
 HOARD_RETRY_AFTER_MAX_TIMES = 5
 """Retries of one request answered 429/503 before giving up on it."""

@@ -37,6 +37,8 @@ ALARM_REASONS: dict[str, str] = {
 }
 """Finish reasons that mean something is wrong with the site or what it sends (exit 3)."""
 INTERRUPTED_REASONS = ("shutdown", "cancelled")
+UNREACHABLE_REASON = "host_unreachable"
+"""The finish reason of a crawl whose site did not answer at all (exit 69)."""
 
 
 @dataclass(slots=True)
@@ -95,6 +97,8 @@ class CrawlResult:
         """The `crawls.outcome` word: ok, partial, alarm, interrupted or failed (a write)."""
         if self.stats.get("hoard/write_failed"):
             return "failed"
+        if self.unreachable:
+            return "unreachable"
         if self.alarm_reason:
             return "alarm"
         if self.interrupted:
@@ -109,16 +113,21 @@ class CrawlResult:
             "alarm": exitcodes.ALARM,
             "interrupted": exitcodes.INTERRUPTED_SIGINT,
             "failed": exitcodes.WRITE_FAILED,
+            "unreachable": exitcodes.UNREACHABLE,
         }[self.outcome]
 
+    @property
+    def unreachable(self) -> bool:
+        return any(o.finish_reason == UNREACHABLE_REASON for o in self.outcomes)
+
     def reason_line(self) -> str | None:
-        """One line for stderr when the crawl stopped for an alarm reason: what and where."""
-        reason = self.alarm_reason
+        """One line for stderr when the crawl stopped early: what and where."""
+        reason = self.alarm_reason or (UNREACHABLE_REASON if self.unreachable else None)
         if reason is None:
             return None
         stats = next(o.stats for o in self.outcomes if o.finish_reason == reason)
         detail = stats.get("hoard/stop_detail") or stats.get("hoard/stop_url") or ""
-        return f"crawl stopped ({reason}): {detail or ALARM_REASONS[reason]}"
+        return f"crawl stopped ({reason}): {detail or ALARM_REASONS.get(reason, reason)}"
 
     def summary_line(self) -> str:
         """One line: what was fetched and stored, how it ended."""
@@ -135,6 +144,32 @@ class CrawlResult:
             f"{s.get('downloader/request_count', 0)} request(s), {self.failures} failed; "
             f"{self.outcome} ({', '.join(reasons)}) in {self.seconds:.1f} s"
         )
+
+
+LEFT_TO_THE_SPIDER = (
+    "scrapy.downloadermiddlewares.robotstxt",
+    "scrapy.downloadermiddlewares.retry",
+)
+"""Loggers whose errors the spider reports itself, once, naming the page (robots.txt fetches
+and retry give-ups)."""
+
+
+def one_line_errors() -> None:
+    """What reaches a person's terminal (or cron's mail) is one line per error, no traceback.
+    `--verbose` and `--log-file` keep Scrapy's full account. (Scrapy replaces its log handler
+    when a crawl starts, so this works on the loggers and on the records themselves.)"""
+    for name in LEFT_TO_THE_SPIDER:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    make_record = logging.getLogRecordFactory()
+
+    def without_traceback(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return record
+
+    logging.setLogRecordFactory(without_traceback)
 
 
 def merge_stats(all_stats: list[Mapping[str, Any]]) -> dict[str, Any]:
@@ -226,6 +261,8 @@ def run_crawls(
         settings.set("HOARD_CRAWL_ID", crawl_id, priority="cmdline")
     started = time.monotonic()
     process = CrawlerProcess(settings)
+    if not settings.get("LOG_FILE") and settings.get("LOG_LEVEL") not in ("DEBUG", "INFO"):
+        one_line_errors()
     crawlers: list[tuple[CrawlSpec, Crawler]] = []
     for spec in specs:
         crawler = process.create_crawler(spec.spider)

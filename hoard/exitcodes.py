@@ -8,6 +8,9 @@ USAGE = 2
 """Bad command line or configuration file."""
 ALARM = 3
 """A data-quality alarm fired (e.g. a feed stopped yielding reviews: a layout change)."""
+UNREACHABLE = 69
+"""The site (or the mirror or replay standing in for it) could not be reached at all: no such
+host, or connections refused (EX_UNAVAILABLE)."""
 WRITE_FAILED = 74
 """The archive could not be written (disk full, locked past the busy timeout, I/O error): what
 was not stored is named, and the next run fetches it again (EX_IOERR)."""
@@ -18,6 +21,6 @@ INTERRUPTED_SIGTERM = 143
 
 EPILOG = (
     "Exit status: 0 all good; 1 finished but some requests or items failed; 2 usage or config "
-    "error; 3 data-quality alarm; 74 the archive could not be written; 75 another run holds the "
-    "archive; 130/143 interrupted."
+    "error; 3 data-quality alarm; 69 the site could not be reached; 74 the archive could not be "
+    "written; 75 another run holds the archive; 130/143 interrupted."
 )

@@ -319,6 +319,11 @@ def judge(
             exitcodes.WRITE_FAILED, "failed", stats, [], errors, elapsed, feeds,
             result.crawl_id, result,
         )  # fmt: skip
+    if result.unreachable:
+        return Outcome(
+            exitcodes.UNREACHABLE, "unreachable", stats, [], errors, elapsed, feeds,
+            result.crawl_id, result,
+        )  # fmt: skip
     alarms = run_checks(facts)
     if alarms:
         status, name = exitcodes.ALARM, "alarm"

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CannotResolveHostError, CloseSpider, DownloadConnectionRefusedError
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -366,4 +366,18 @@ class ReviewSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         if self.crawler.stats.get_value("hoard/first_failed_url") is None:
             self.crawler.stats.set_value("hoard/first_failed_url", request.url)
+            self.crawler.stats.set_value("hoard/first_failure", failure.getErrorMessage())
+        if failure.check(CannotResolveHostError, DownloadConnectionRefusedError):
+            # A host that does not answer at all: one line, at once, not a retry storm.
+            host = urlsplit(request.url).netloc
+            what = "no such host" if failure.check(CannotResolveHostError) else "refused"
+            detail = (
+                f"cannot reach {host} ({what}) for {progress.feed.key} ({request.url}): "
+                "check the address and the network, or that the mirror or replay site is running"
+            )
+            self.crawler.stats.set_value("hoard/stop_url", request.url)
+            self.crawler.stats.set_value("hoard/stop_detail", detail)
+            if self.crawler.engine is not None:
+                self.crawler.engine.close_spider(self, "host_unreachable")
+            return
         logger.error("%s: %s failed: %s", progress.feed.key, request.url, failure.getErrorMessage())

@@ -295,3 +295,24 @@ def test_a_redirect_to_another_title_fails_the_feed_and_marks_nothing_gone(site,
     feeds = rows(db, "SELECT json_extract(feeds, '$.\"anime:1\".complete') FROM crawls "
                      "ORDER BY id DESC LIMIT 1")  # fmt: skip
     assert feeds == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("base", "what"),
+    [("http://127.0.0.1:{port}", "refused"), ("http://nowhere.invalid", "no such host")],
+)
+def test_a_dead_host_is_one_line_exit_69_and_fast(tmp_path: Path, base: str, what: str) -> None:
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    result = run_crawl(tmp_path / "a.db", base.format(port=port), ["--anime", "1"], site="mal")
+    assert result.returncode == 69, result.stderr
+    assert time.monotonic() - started < 15  # no minute of retries
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("hoard: crawl stopped (host_unreachable): cannot reach ")
+    assert f"({what})" in lines[0] and "Traceback" not in result.stderr
