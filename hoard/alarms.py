@@ -247,12 +247,19 @@ def check_failure_rate(run: RunFacts) -> list[Alarm]:
     ]
 
 
+USER_LIMITS = frozenset({"closespider_pagecount", "closespider_itemcount", "closespider_timeout"})
+"""Finish reasons of limits the user set (Scrapy's CLOSESPIDER_* settings): the run stopped where
+it was told to. Its feeds are not walked whole, so the next run picks up from there."""
+
+
 def check_finish_reason(run: RunFacts) -> list[Alarm]:
     """The crawl ended for another reason than `finished` (e.g. layout_changed, mobile_page,
     too_many_429); a SIGINT/SIGTERM stop is an interruption, not an alarm."""
     reason = str(run.stats.get("finish_reason") or "unknown")
     if reason == "finished" or (run.interrupted and reason == "shutdown"):
         return []
+    if reason in USER_LIMITS:
+        return []  # the user asked for the limit (-s CLOSESPIDER_PAGECOUNT=1): not the site's doing
     url = run.stats.get("hoard/stop_url")
     detail = str(run.stats.get("hoard/stop_detail") or "")
     feed = next((f for f in run.watch_of_feed if detail.startswith(f + " ")), None)

@@ -171,3 +171,10 @@ def test_interrupted_run_is_not_a_finish_reason_alarm() -> None:
     assert run_checks(facts(stats, interrupted=True)) == []
     [alarm] = run_checks(facts(stats))
     assert (alarm.check, alarm.figure) == ("finish_reason", "shutdown")
+
+
+def test_a_limit_the_user_set_is_not_an_alarm() -> None:
+    for reason in ("closespider_pagecount", "closespider_itemcount", "closespider_timeout"):
+        assert run_checks(facts(healthy_stats(finish_reason=reason))) == []
+    [alarm] = run_checks(facts(healthy_stats(finish_reason="layout_changed")))
+    assert alarm.figure == "layout_changed"
