@@ -30,7 +30,12 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CannotResolveHostError, CloseSpider, DownloadConnectionRefusedError
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    CloseSpider,
+    DownloadConnectionRefusedError,
+    IgnoreRequest,
+)
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -362,6 +367,10 @@ class ReviewSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         progress = self.feeds[request.meta["feed"]]
         progress.failed = True
+        if failure.check(IgnoreRequest) and self.crawler.engine is not None and (
+            not self.crawler.engine.running or "stopped by the user" in failure.getErrorMessage()
+        ):
+            return  # dropped by a stop (Ctrl-C): the next run fetches it; not an error
         self._stat(progress.feed, "request_errors")
         assert self.crawler.stats is not None
         if self.crawler.stats.get_value("hoard/first_failed_url") is None:

@@ -86,3 +86,35 @@ def test_signal_stops_gracefully_and_the_next_run_completes(
     assert again.returncode == 0, again.stderr
     assert f"reviews {100 - stored} new, 0 updated, {stored} unchanged" in again.stdout
     assert {r for (r,) in rows(db, "SELECT review_id FROM reviews")} == {str(i) for i in IDS}
+
+
+def test_ctrl_c_stops_scheduling_at_once_and_exits_within_5_seconds(
+    site: ScratchSite, tmp_path: Path
+) -> None:
+    """31 feeds behind a 1 s politeness delay: a graceful stop does not fetch the queued pages
+    one delay after another; it drops them (the next run fetches them) and says so."""
+    titles = {("anime", n): [9000 + n] for n in range(1, 32)}
+    site.publish(titles)
+    ids = ", ".join(str(n) for n in range(1, 32))
+    config = write_config(
+        tmp_path,
+        site.url,
+        f'[[watch]]\nsite = "mal"\nanime = [{ids}]\n',
+        settings="CONCURRENT_REQUESTS_PER_DOMAIN = 1\n",
+    )
+    text = config.read_text().replace("DOWNLOAD_DELAY = 0", "DOWNLOAD_DELAY = 1")
+    config.write_text(text)
+    db = tmp_path / "archive.db"
+    run = start_hoard("update", "-q", "--config", str(config), cwd=tmp_path)
+    wait_for_lock(db, run)
+    wait_for_page(site, 1)
+    time.sleep(1.5)
+    stopped_at = time.monotonic()
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=60)
+    took = time.monotonic() - stopped_at
+    assert run.returncode == 130, err
+    assert took < 5, f"took {took:.1f} s to stop"
+    assert "queued request(s) dropped" in err and "press Ctrl-C again to stop now" in err
+    assert rows(db, "SELECT outcome FROM crawls") == [("interrupted",)]
+    assert 0 < count(db, "reviews") < 31
