@@ -111,7 +111,7 @@ def test_ctrl_c_stops_scheduling_at_once_and_exits_within_5_seconds(
     time.sleep(1.5)
     stopped_at = time.monotonic()
     run.send_signal(signal.SIGINT)
-    out, err = run.communicate(timeout=60)
+    _out, err = run.communicate(timeout=60)
     took = time.monotonic() - stopped_at
     assert run.returncode == 130, err
     assert took < 5, f"took {took:.1f} s to stop"
