@@ -216,9 +216,14 @@ def _check_settings(raw: Any, lines: _Lines, fail: Any) -> dict[str, Any]:
     setting's type (a number where the default is a number)."""
     if not isinstance(raw, dict):
         raise fail(lines.key("settings"), "'settings' must be a [settings] table")
+    from hoard.crawling import refused_setting
+
     known = _known_settings()
     for key, value in raw.items():
         line = lines.key(key, "settings")
+        refused = refused_setting(key)
+        if refused:
+            raise fail(line, f"{refused} (remove it from [settings])")
         if key not in known:
             raise fail(
                 line,

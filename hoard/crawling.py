@@ -203,13 +203,41 @@ def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     return settings
 
 
+REFUSED_SETTINGS: dict[str, str] = {
+    "ITEM_PIPELINES": "the archive's writer is the crawl's only pipeline; without it nothing "
+    "would be stored",
+    "DOWNLOAD_HANDLERS": "only http and https are fetched (no local files, S3, FTP or data: "
+    "URLs)",
+    "DOWNLOADER_MIDDLEWARES": "the Retry-After, base-URL and WARC middlewares are the crawl's "
+    "own",
+    "ROBOTSTXT_OBEY": "robots.txt is always obeyed",
+    "SPIDER_MODULES": "the spiders come from the site folders",
+    "NEWSPIDER_MODULE": "the spiders come from the site folders",
+    "TWISTED_REACTOR": "the crawl runs on the reactor it is built for",
+    "HOARD_DB": "the archive is --db (or `db =` in the watchlist)",
+    "HOARD_CRAWL_ID": "the run's row is the runner's",
+}
+"""Settings a user may not change from `-s` or a watchlist's [settings], and why: they would
+break storage or politeness. Every other Scrapy setting is theirs."""
+
+
+def refused_setting(name: str) -> str | None:
+    """Why `name` may not be set (one line), or None when it may."""
+    reason = REFUSED_SETTINGS.get(name)
+    return f"setting {name} cannot be changed: {reason}" if reason else None
+
+
 def parse_setting_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """`["DOWNLOAD_DELAY=0", ...]` -> `{"DOWNLOAD_DELAY": "0"}`; UsageError names a bad one."""
+    """`["DOWNLOAD_DELAY=0", ...]` -> `{"DOWNLOAD_DELAY": "0"}`; UsageError names a bad one, or
+    one that would break storage or politeness (`REFUSED_SETTINGS`)."""
     out: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise UsageError(f"-s {pair!r}: write a Scrapy setting as NAME=VALUE")
+        refused = refused_setting(name.strip())
+        if refused:
+            raise UsageError(f"-s {name.strip()}: {refused}")
         out[name.strip()] = value
     return out
 

@@ -175,3 +175,22 @@ def test_the_example_watchlist_in_the_repository_is_the_one_help_shows(tmp_path:
     assert shipped.endswith(EXAMPLE)
     config = load_config(ROOT / "examples" / "hoard.toml")
     assert {w.site for w in config.watches} == set(all_sites())
+
+
+@pytest.mark.parametrize(
+    ("setting", "why"),
+    [
+        ("ITEM_PIPELINES = {}", "the archive's writer is the crawl's only pipeline"),
+        ('DOWNLOAD_HANDLERS = {file = "scrapy.core.downloader.handlers.file.FileDownloadHandler"}',
+         "only http and https are fetched"),
+        ("ROBOTSTXT_OBEY = false", "robots.txt is always obeyed"),
+    ],
+)  # fmt: skip
+def test_settings_that_would_break_storage_or_safety_are_refused(
+    tmp_path: Path, setting: str, why: str
+) -> None:
+    text = GOOD.replace("DOWNLOAD_DELAY = 4", setting)
+    name = setting.split(" ")[0]
+    message = error_of(tmp_path, text)
+    assert message.startswith(f"4: setting {name} cannot be changed: {why}")
+    assert message.endswith("(remove it from [settings])")

@@ -126,6 +126,11 @@ def test_scrapy_crawl_spelling_and_catch_up(tmp_path: Path, mal_fixtures: Path):
     [
         (["crawl", "mal"], "hoard: nothing to crawl: pass --anime IDS, --manga IDS"),
         (
+            ["crawl", "mal", "--anime", "1", "-s", "ITEM_PIPELINES={}"],
+            "hoard: -s ITEM_PIPELINES: setting ITEM_PIPELINES cannot be changed: the archive's "
+            "writer is the crawl's only pipeline",
+        ),
+        (
             ["crawl", "mal", "--anime", "x1"],
             "hoard: myanimelist anime=x1 mode=update: anime ids are numbers",
         ),
