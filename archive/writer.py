@@ -105,6 +105,8 @@ class ArchiveWriter:
         self.steps = [step(self.ctx) for step in STEPS]
         self.users = 0
         """Crawlers sharing this writer (`for_crawler`); the last to close it closes it."""
+        self.lock: Any = None
+        """The archive's run lock, when the writer took it itself (a plain `scrapy crawl`)."""
 
     @classmethod
     def for_crawler(cls, crawler: Any) -> ArchiveWriter:
@@ -117,6 +119,14 @@ class ArchiveWriter:
         key = (db_path, crawl_id, 0 if crawl_id is not None else id(crawler))
         writer = _BY_RUN.get(key)
         if writer is None:
+            lock = None
+            if crawl_id is None:
+                # A plain `scrapy crawl` writes too: it holds the archive's run lock like
+                # `hoard crawl` (a second run beside it exits at once, nothing mixed).
+                from hoard.lock import ArchiveLock
+
+                lock = ArchiveLock(db_path, command=f"scrapy crawl {crawler.spidercls.name}")
+                lock.acquire()
             stats = crawler.stats
 
             def inc(key: str, n: int) -> None:
@@ -131,6 +141,7 @@ class ArchiveWriter:
                 background=settings.getbool("HOARD_STORE_THREAD", True),
                 inc_value=inc,
             )
+            writer.lock = lock
             _BY_RUN[key] = writer
         return writer
 
@@ -233,9 +244,14 @@ class ArchiveWriter:
             raise failure
 
     def close(self) -> None:
-        """Write what is left, then close the archive (after a failed write: just close)."""
+        """Write what is left, then close the archive (after a failed write: just close), and
+        let go of the run lock if the writer holds it."""
         try:
             self.ctx.close()
         except WriteFailed:
             if self.ctx.failure is None:
                 raise
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+                self.lock = None

@@ -21,8 +21,9 @@ from hoard.errors import LockedError
 
 
 def lock_path(db_path: str | Path) -> Path:
-    """The lock file of an archive: `archive.db` -> `archive.db.lock`."""
-    db = Path(db_path)
+    """The lock file of an archive: `archive.db` -> `archive.db.lock`, beside the real file, so
+    every name of the archive (a symlink, a relative path) takes the same lock."""
+    db = Path(db_path).resolve()
     return db.with_name(db.name + ".lock")
 
 

@@ -114,3 +114,31 @@ def test_import_takes_the_archives_lock_and_closes_a_killed_imports_row(
         ("ok",),
     ]
     conn.close()
+
+
+def test_the_lock_is_the_archives_whatever_name_it_is_opened_by(tmp_path: Path) -> None:
+    db = tmp_path / "archive.db"
+    db.touch()
+    alias = tmp_path / "elsewhere" / "alias.db"
+    alias.parent.mkdir()
+    alias.symlink_to(db)
+    assert lock_path(alias) == lock_path(db)
+    with ArchiveLock(db, command="hoard update"), pytest.raises(LockedError):
+        ArchiveLock(alias, command="hoard import").acquire()
+
+
+def test_a_plain_scrapy_crawl_holds_the_lock_too(tmp_path: Path) -> None:
+    from scrapy.utils.test import get_crawler
+
+    from archive.writer import ArchiveWriter
+    from spiders.named import SPIDERS
+
+    db = tmp_path / "archive.db"
+    crawler = get_crawler(SPIDERS["mal"], {"HOARD_DB": str(db)})
+    writer = ArchiveWriter.for_crawler(crawler)
+    try:
+        with pytest.raises(LockedError):
+            ArchiveLock(db, command="hoard update").acquire()
+    finally:
+        writer.close()
+    ArchiveLock(db, command="hoard update").acquire().release()  # let go when done
