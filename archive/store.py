@@ -31,6 +31,7 @@ import zstandard
 
 from archive.checkpointer import BACKSTOP, Checkpointer
 from archive.connection import WAL_CHECKPOINT_BYTES, connect, open_database, utc_now
+from archive.errors import unreadable
 from archive.hashing import body_sha256, content_hash, hash_text_rating, review_digests
 from items import RawPage, Review
 from parsers.page import TextCompletion
@@ -300,7 +301,10 @@ class Archive:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        self.db = open_database(path)
+        try:
+            self.db = open_database(path)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise unreadable(path, exc) from None
         self.conn: sqlite3.Connection = self.db.conn
         self._authors: dict[tuple[str, str], int] = {}
         self._subjects: dict[tuple[str, str, str], tuple[str | None, str | None]] = {}

@@ -14,6 +14,7 @@ import sys
 import click
 
 import hoard.commands
+from archive.errors import ArchiveUnreadable
 from hoard import __version__, exitcodes
 from hoard.errors import HoardError
 
@@ -73,6 +74,9 @@ def main(argv: list[str] | None = None) -> None:
     except HoardError as exc:
         click.echo(f"hoard: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except ArchiveUnreadable as exc:
+        click.echo(f"hoard: {exc}", err=True)
+        sys.exit(exitcodes.USAGE)
     except click.exceptions.Abort:
         click.echo("hoard: interrupted", err=True)
         sys.exit(exitcodes.INTERRUPTED_SIGINT)

@@ -209,3 +209,27 @@ def test_import_honours_hoard_db(tmp_path: Path, mal_fixtures: Path):
     assert rows(db, "SELECT subject_type, subject_id, count(*) FROM reviews") == [
         ("manga", "121496", 2)
     ]
+
+
+@pytest.mark.parametrize(
+    "content", [b"not an archive, just words\n" * 50, b"SQLite format 3\x00" + b"\x00" * 90]
+)
+def test_a_db_that_is_not_an_archive_is_one_line_exit_2(
+    tmp_path: Path, mal_fixtures: Path, content: bytes
+) -> None:
+    """A --db that is not SQLite, or an SQLite file cut short, is one line naming the file and
+    what to check, for every command that writes: never a traceback, never written."""
+    db = tmp_path / "bad.db"
+    db.write_bytes(content)
+    page = str(mal_fixtures / "anime-1-reviews-2022-10.html")
+    url = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
+    for args in (
+        ["import", page, "--url", url, "--db", str(db)],
+        ["reparse", "--db", str(db)],
+        ["crawl", "mal", "--anime", "1", "--db", str(db), "--base-url", "http://127.0.0.1:9"],
+    ):
+        done = hoard(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert done.stderr.startswith(f"hoard: cannot open {db} as an archive ("), done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert db.read_bytes() == content
