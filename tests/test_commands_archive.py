@@ -233,3 +233,27 @@ def test_a_db_that_is_not_an_archive_is_one_line_exit_2(
         assert done.stderr.startswith(f"hoard: cannot open {db} as an archive ("), done.stderr
         assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert db.read_bytes() == content
+
+
+def test_options_never_silently_match_nothing(bebop: Path, tmp_path: Path, mal_fixtures: Path):
+    by_key = hoard("export", "--db", str(bebop), "--site", "myanimelist").stdout.splitlines()
+    by_alias = hoard("export", "--db", str(bebop), "--site", "mal").stdout.splitlines()
+    assert by_alias == by_key and len(by_key) > 20
+    for command in ("export", "reparse"):
+        bogus = hoard(command, "--db", str(bebop), "--site", "bogus")
+        assert bogus.returncode == 2
+        assert bogus.stderr.startswith("hoard: unknown site 'bogus'; known sites: ")
+    # A time with a zone offset is that moment, not the same clock time in UTC.
+    last = max(json.loads(line)["last_seen_at"] for line in by_key)
+    moment = last[:19]
+    later_here = hoard("export", "--db", str(bebop), "--since", moment + "-05:00").stdout
+    same_utc = hoard("export", "--db", str(bebop), "--since", moment + "+00:00").stdout
+    assert same_utc.strip() and not later_here.strip()
+    # One missing file does not stop the others being kept.
+    db = tmp_path / "a.db"
+    page = str(mal_fixtures / "anime-1-reviews-2022-10.html")
+    url = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
+    done = hoard("import", str(tmp_path / "missing.html"), page, "--url", url, "--db", str(db))
+    assert done.returncode == 1
+    assert "missing.html: cannot read the file" in done.stderr
+    assert "imported 1 page: 20 reviews new" in done.stdout

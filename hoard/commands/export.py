@@ -11,7 +11,7 @@ import os
 import sqlite3
 import sys
 import tempfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO
 
@@ -25,12 +25,17 @@ from hoard.options import db_option
 
 
 def _since(value: str | None) -> str | None:
+    """`--since` as the archive's times are written (UTC): a time with a zone offset is moved
+    to UTC, so `2026-12-01T00:00:00+05:00` means 2026-11-30T19:00:00Z, not midnight UTC."""
     if value is None:
         return None
     try:
         if len(value) == 10:
             return date.fromisoformat(value).isoformat()
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).strftime("%Y-%m-%dT%H:%M:%S")
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S")
     except ValueError:
         raise UsageError(
             f"--since {value!r} is not an ISO 8601 date; e.g. --since 2026-01-31"
@@ -226,11 +231,12 @@ def command(fmt: str, output: str | None, site: str | None, since: str | None, d
                 f"-> {output} ({size / 1e6:,.1f} MB)"
             )
         return exitcodes.OK
+    site_key = _site_key(site)
     conn = open_reader(db_path)
     handle = open(output, "w", encoding="utf-8", newline="") if output else None  # noqa: SIM115
     out = handle or sys.stdout
     try:
-        records = iter_export(conn, site=site, since=since_key)
+        records = iter_export(conn, site=site_key, since=since_key)
         if fmt == "jsonl":
             for record in records:
                 out.write(json.dumps(record, ensure_ascii=False))

@@ -204,7 +204,12 @@ def command(
                             f"{page}: cannot read the file ({exc.strerror or exc}); check the path"
                         )
                     continue
-                body = _read(page)
+                try:
+                    body = _read(page)
+                except HoardError as exc:  # one unreadable file: said, and the rest are kept
+                    failed += 1
+                    complain(str(exc))
+                    continue
                 try:
                     if chosen is not None and url is not None:
                         page_site, page_url = chosen, url
