@@ -257,3 +257,21 @@ def test_options_never_silently_match_nothing(bebop: Path, tmp_path: Path, mal_f
     assert done.returncode == 1
     assert "missing.html: cannot read the file" in done.stderr
     assert "imported 1 page: 20 reviews new" in done.stdout
+
+
+def test_csv_is_safe_to_open_in_a_spreadsheet() -> None:
+    from hoard.commands.export import spreadsheet_safe
+
+    row = ["=HYPERLINK(\"http://x\")", "+1", "-2 stars", "@SUM(A1)", "\tx", "plain", True, False,
+           7, None]  # fmt: skip
+    assert spreadsheet_safe(row) == [
+        "'=HYPERLINK(\"http://x\")", "'+1", "'-2 stars", "'@SUM(A1)", "'\tx", "plain", "true",
+        "false", 7, None,
+    ]  # fmt: skip
+
+
+def test_csv_export_writes_booleans_as_json_does(bebop: Path) -> None:
+    rows = list(csv.DictReader(io.StringIO(hoard("export", "--db", str(bebop), "--format",
+                                                 "csv").stdout)))  # fmt: skip
+    assert rows and {r["is_preliminary"] for r in rows} <= {"true", "false"}
+    assert "true" in {r["is_preliminary"] for r in rows} | {r["is_spoiler"] for r in rows}

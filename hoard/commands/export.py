@@ -13,7 +13,7 @@ import sys
 import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import click
 
@@ -43,6 +43,22 @@ def _since(value: str | None) -> str | None:
 
 
 WEB_ARCHIVES = ("warc", "wacz")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP's CSV injection advice)."""
+
+
+def spreadsheet_safe(row: list[Any]) -> list[Any]:
+    """A CSV row a spreadsheet opens as data: a text that starts like a formula gets a leading
+    `'` (so `=HYPERLINK(...)` written in a review stays text), and booleans read `true`/`false`
+    as in the JSON lines (not Python's True/False)."""
+    out: list[Any] = []
+    for value in row:
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            value = "'" + value
+        out.append(value)
+    return out
 
 
 def _site_key(site: str | None) -> str | None:
@@ -245,7 +261,7 @@ def command(fmt: str, output: str | None, site: str | None, since: str | None, d
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(CSV_COLUMNS)
             for record in records:
-                writer.writerow(csv_row(record))
+                writer.writerow(spreadsheet_safe(csv_row(record)))
         out.flush()
     except BrokenPipeError:
         return exitcodes.OK  # `hoard export | head` is fine
