@@ -125,3 +125,21 @@ def test_help_teaches_with_an_example() -> None:
 def test_version_and_completion() -> None:
     assert hoard("-V").stdout.decode().startswith("hoard, version ")
     assert hoard("--version").stdout.decode().startswith("hoard, version ")
+
+
+def test_standard_input_and_devices_are_read_to_16_mb_at_most(tmp_path: Path) -> None:
+    url = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
+    for source in ("/dev/zero",):
+        done = subprocess.run(
+            [sys.executable, "-m", "hoard", "import", source, "--url", url, "--db",
+             str(tmp_path / "a.db")],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 1
+        assert f"hoard: {source}: cannot read the file (over 16 MB" in done.stderr
+    closed = subprocess.run(
+        [sys.executable, "-m", "hoard", "extract", "-", "--url", url],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert closed.returncode == 1 and closed.stdout == ""
+    assert closed.stderr == "hoard: -: empty page (0 bytes): fetch it again\n"

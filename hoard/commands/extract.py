@@ -53,12 +53,29 @@ def address_of(body: bytes, site: Site | None) -> tuple[Site, str]:
         ) from None
 
 
+PAGE_LIMIT = 16 * 1024 * 1024
+"""The most a saved page may hold (a crawl's DOWNLOAD_MAXSIZE): standard input, a pipe or a
+device is never read past it."""
+
+
+class PageTooLarge(OSError):
+    """A saved page over `PAGE_LIMIT`."""
+
+
 def read_page(page: str) -> bytes:
-    """The bytes of a saved page; `-` is standard input."""
+    """The bytes of a saved page; `-` is standard input. OSError when it cannot be read (stdin
+    closed, no such file) or holds more than 16 MB (a page is never that big: a wrong file, or
+    a device that never ends)."""
     if page == "-":
-        return sys.stdin.buffer.read()
-    with open(page, "rb") as handle:
-        return handle.read()
+        if sys.stdin is None or sys.stdin.closed:
+            raise OSError("standard input is closed")
+        data = sys.stdin.buffer.read(PAGE_LIMIT + 1)
+    else:
+        with open(page, "rb") as handle:
+            data = handle.read(PAGE_LIMIT + 1)
+    if len(data) > PAGE_LIMIT:
+        raise PageTooLarge(f"over {PAGE_LIMIT // (1024 * 1024)} MB, more than any page: not read")
+    return data
 
 
 def review_lines(parsed: ParsedPage) -> bytes:

@@ -15,7 +15,7 @@ import click
 
 from archive.writer import ArchiveWriter
 from hoard import exitcodes
-from hoard.commands.extract import address_of
+from hoard.commands.extract import address_of, read_page
 from hoard.errors import HoardError, UsageError
 from hoard.lock import ArchiveLock, close_abandoned
 from hoard.options import db_option
@@ -32,8 +32,7 @@ memory flat on a WARC of many pages without reviews."""
 
 def _read(page: str) -> bytes:
     try:
-        with open(page, "rb") as handle:
-            return handle.read()
+        return read_page(page)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise HoardError(f"{page}: cannot read the file ({reason}); check the path") from None
