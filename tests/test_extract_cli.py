@@ -143,3 +143,14 @@ def test_standard_input_and_devices_are_read_to_16_mb_at_most(tmp_path: Path) ->
     )  # fmt: skip
     assert closed.returncode == 1 and closed.stdout == ""
     assert closed.stderr == "hoard: -: empty page (0 bytes): fetch it again\n"
+
+
+def test_a_page_without_schemaorg_reviews_says_so_on_stderr() -> None:
+    page = ROOT / "tests" / "sites" / "schemaorg" / "pages" / "factcheck-no-reviews.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "hoard", "extract", str(page), "--url", "https://example.org/a",
+         "--site", "schemaorg"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, "")
+    assert done.stderr == f"hoard: {page}: no reviews on this page\n"

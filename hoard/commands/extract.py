@@ -116,6 +116,9 @@ def extract(pages: tuple[str, ...], url: str | None, site: str | None, out: Bina
             reason = exc.strerror or str(exc)
             click.echo(f"hoard: {page}: cannot read the file ({reason}); check the path", err=True)
             continue
+        if parsed.kind == "no_reviews":
+            # A reader of any site (schema.org) found none: say so, it is not an error.
+            click.echo(f"hoard: {page}: no reviews on this page", err=True)
         out.write(review_lines(parsed))
         out.flush()
     return exitcodes.PARTIAL if failed else exitcodes.OK
