@@ -94,3 +94,8 @@ def test_polite_defaults():
 def test_the_floor_holds_however_the_real_host_is_spelled(spelling: str) -> None:
     crawler = get_crawler(MalSpider, {"DOWNLOAD_DELAY": 0, "MAL_BASE_URL": spelling})
     assert MalSpider.from_crawler(crawler, anime="1").download_delay == 2.0
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "12abc", "-5", "Wed, 99 Foo 99999 99:99:99 GMT", "∞"])
+def test_an_unreadable_retry_after_is_none_never_an_error(value: str) -> None:
+    assert retry_after_seconds(value) is None
