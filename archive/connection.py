@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from archive.schema import apply_migrations
+from archive.schema import STORE_MARK, apply_migrations
 from items import utc_now
 
 __all__ = ["connect", "utc_now"]
@@ -52,6 +52,9 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
 
 def open_database(path: str | Path) -> Database:
     """A sqlite-utils Database on `path`, created if missing and migrated to the newest layout."""
-    db = Database(connect(path), execute_plugins=False)
+    conn = connect(path)
+    # Marks the store's connection for the full-text triggers, which leave its writes alone.
+    conn.execute(f"ATTACH DATABASE ':memory:' AS {STORE_MARK}")
+    db = Database(conn, execute_plugins=False)
     apply_migrations(db)
     return db

@@ -316,3 +316,146 @@ def csv_row(record: dict[str, Any]) -> list[Any]:
             value = json.dumps(value, ensure_ascii=False)
         row.append("" if value is None else value)
     return row
+
+
+_REVIEW_DETAIL_SQL = """
+SELECT r.site, r.review_id, r.url, r.subject_type, r.subject_id,
+       coalesce(r.subject_title, s.title), s.url, r.author_id, r.author_name, a.url,
+       a.former_names, a.renamed_at, r.published_at, r.rating, r.rating_scale, r.recommendation,
+       r.is_spoiler, r.is_preliminary, r.progress_seen, r.progress_total, r.progress_unit,
+       r.sub_scores, r.text, r.content_hash, r.version_count, r.first_seen_at, r.last_seen_at,
+       r.gone_at, r.page_id
+FROM reviews r
+JOIN authors a ON a.id = r.author_id
+LEFT JOIN subjects s ON s.site = r.site AND s.type = r.subject_type AND s.subject_id = r.subject_id
+WHERE r.site = ? AND r.review_id = ?
+"""
+_REVIEW_DETAIL_KEYS = (
+    "site",
+    "review_id",
+    "url",
+    "subject_type",
+    "subject_id",
+    "subject_title",
+    "subject_url",
+    "author_id",
+    "author_name",
+    "author_url",
+    "former_names",
+    "renamed_at",
+    "published_at",
+    "rating",
+    "rating_scale",
+    "recommendation",
+    "is_spoiler",
+    "is_preliminary",
+    "progress_seen",
+    "progress_total",
+    "progress_unit",
+    "sub_scores",
+    "text",
+    "content_hash",
+    "version_count",
+    "first_seen_at",
+    "last_seen_at",
+    "gone_at",
+    "page_id",
+)
+
+
+def review_detail(conn: sqlite3.Connection, site: str, review_id: str) -> dict[str, Any] | None:
+    """Everything the archive knows of one review, for its page: the current state (with the
+    author's former names), every version with its own text in the order first seen, the
+    reaction counts over time (one point per reaction and observation), the tags and the raw
+    pages it was read from. None when the review is not archived."""
+    row = conn.execute(_REVIEW_DETAIL_SQL, (site, review_id)).fetchone()
+    if row is None:
+        return None
+    out: dict[str, Any] = dict(zip(_REVIEW_DETAIL_KEYS, row, strict=True))
+    out["rating"], out["rating_scale"] = _number(out["rating"]), _number(out["rating_scale"])
+    out["former_names"] = json.loads(out["former_names"] or "[]")
+    out["sub_scores"] = json.loads(out["sub_scores"]) if out["sub_scores"] else None
+    key = (site, review_id)
+    out["versions"] = [
+        {
+            "id": vid,
+            "rating": _number(rating),
+            "text": text
+            if text is not None
+            else (out["text"] if digest == out["content_hash"] else ""),
+            "is_current": digest == out["content_hash"],
+            "first_seen_at": first,
+            "last_seen_at": last,
+            "page_id": page_id,
+            "crawl_id": crawl_id,
+        }
+        for vid, digest, rating, text, first, last, page_id, crawl_id in conn.execute(
+            "SELECT id, content_hash, rating, text, first_seen_at, last_seen_at, page_id, "
+            "crawl_id FROM review_versions WHERE site = ? AND review_id = ? "
+            "ORDER BY first_seen_at, id",
+            key,
+        )
+    ]
+    observations = conn.execute(
+        "SELECT observed_at, reactions, helpful_count, page_id FROM reaction_counts "
+        "WHERE site = ? AND review_id = ? ORDER BY observed_at, id",
+        key,
+    ).fetchall()
+    out["reaction_points"] = [
+        {"observed_at": at, "reaction": name, "count": count}
+        for at, reactions, helpful, _page in observations
+        for name, count in (
+            *(json.loads(reactions).items() if reactions else ()),
+            *((("found helpful", helpful),) if helpful is not None else ()),
+        )
+        if isinstance(count, int | float)
+    ]
+    out["reaction_observations"] = [
+        {
+            "observed_at": at,
+            "reactions": json.loads(reactions) if reactions else None,
+            "helpful_count": helpful,
+            "page_id": page,
+        }
+        for at, reactions, helpful, page in observations
+    ]
+    out["tags"] = [
+        slug
+        for (slug,) in conn.execute(
+            "SELECT t.slug FROM review_tags rt JOIN tags t ON t.id = rt.tag_id "
+            "WHERE rt.site = ? AND rt.review_id = ? ORDER BY rt.position",
+            key,
+        )
+    ]
+    page_ids = sorted(
+        {p for p in (out["page_id"], *(v["page_id"] for v in out["versions"])) if p is not None}
+    )
+    out["pages"] = {
+        pid: {"id": pid, "url": url, "status": status, "fetched_at": at, "last_fetched_at": last}
+        for pid, url, status, at, last in conn.execute(
+            "SELECT id, url, status, fetched_at, last_fetched_at FROM pages "
+            f"WHERE id IN ({', '.join('?' * len(page_ids))})",
+            page_ids,
+        )
+    }
+    return out
+
+
+def raw_page(conn: sqlite3.Connection, page_id: int) -> tuple[bytes, dict[str, Any]] | None:
+    """A stored page's original body and its response headers; None when there is none."""
+    row = conn.execute(
+        "SELECT compression, body, headers FROM pages WHERE id = ?", (page_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    return decompress_body(row[0], row[1]), json.loads(row[2] or "{}")
+
+
+def page_fetched(conn: sqlite3.Connection, sha256: str, fetched_at: str) -> bool:
+    """True when the archive holds this body as fetched at exactly `fetched_at` (the first or the
+    latest fetch of it): the same capture, already written (a writer handed it again)."""
+    row = conn.execute(
+        "SELECT 1 FROM pages WHERE sha256 = ? AND (fetched_at = ? OR last_fetched_at = ?)",
+        (sha256, fetched_at, fetched_at),
+    ).fetchone()
+    return row is not None

@@ -140,8 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "\nThe layout change alone made no new versions; the two edited reviews have two each "
         "(`edited reviews` above), and the renamed author keeps the old name.\n"
-        f"Browse it in Datasette: .venv/bin/hoard serve --db {db}  (then open the canned query "
-        "'edited reviews with their versions')\n"
+        f"Browse it in Datasette: .venv/bin/hoard serve --db {db}   then open first:\n"
+        "  http://127.0.0.1:8001/-/dashboards/reviews          the dashboard: reviews per month "
+        "per site, a title's ratings, the most edited reviews, the runs\n"
+        "  http://127.0.0.1:8001/-/review/myanimelist/144725   an edited review: both versions "
+        "as a word diff, the author's former name, reactions over time\n"
+        f"  http://127.0.0.1:8001/{Path(db).stem}/edited_reviews        every edited review, each "
+        "opening its diffs\n"
         f"Run `make demo` again: with {db} in place it makes one update run, one page per feed."
     )
     return max(statuses)
