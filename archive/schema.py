@@ -28,6 +28,7 @@ TABLES: tuple[str, ...] = (
     "review_tags",
     "rejects",
     "text_completions",
+    "extra_history",
 )
 """The archive's tables (besides `reviews_fts` and SQLite's own), in dependency order."""
 
@@ -385,6 +386,29 @@ def m0009_review_history_view(db: Database) -> None:
         WINDOW w AS (PARTITION BY v.site, v.review_id ORDER BY v.first_seen_at, v.id)
         """
     )
+
+
+@migrations(name="0010_extra_history")
+def m0010_extra_history(db: Database) -> None:
+    """`extra_history`: every value a review's tracked extra field has had (`EXTRA_HISTORY` in
+    archive/store.py: the company's or developer's reply), with when it was first seen: a reply
+    that appears or changes later is history, like an edit, not an overwrite."""
+    db.execute(
+        """
+        CREATE TABLE extra_history (
+            id INTEGER PRIMARY KEY,
+            site TEXT NOT NULL,
+            review_id TEXT NOT NULL,
+            field TEXT NOT NULL,
+            value TEXT,
+            observed_at TEXT NOT NULL,
+            page_id INTEGER REFERENCES pages(id),
+            crawl_id INTEGER,
+            FOREIGN KEY (site, review_id) REFERENCES reviews(site, review_id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX idx_extra_history_review ON extra_history(site, review_id, field)")
 
 
 def apply_migrations(db: Database) -> list[str]:

@@ -172,6 +172,10 @@ _UPDATE_REVIEW = (
     + ", version_count = ?, last_seen_at = max(last_seen_at, ?), gone_at = NULL, page_id = ? "
     "WHERE rowid = ?"
 )
+_INSERT_EXTRA_HISTORY = (
+    "INSERT INTO extra_history (site, review_id, field, value, observed_at, page_id, crawl_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 _FTS_INSERT = (
     "INSERT INTO reviews_fts (rowid, text, subject_title, author_name) VALUES (?, ?, ?, ?)"
 )
@@ -206,6 +210,11 @@ KEEP_KNOWN: tuple[str, ...] = (
 )
 """Columns whose known value stays when a new observation does not carry one (None, or no tags:
 the layout lacks the field). Text and rating never do: they are what a version is."""
+EXTRA_HISTORY: tuple[str, ...] = ("reply",)
+"""Extra fields (`Review.extra`) whose every value is kept in `extra_history`, first seen when:
+the company's or developer's reply to a review, which can appear or change after it. Other
+extras are kept current in `reviews.extra`."""
+
 _FILLABLE: tuple[str, ...] = (
     *(n for n in KEEP_KNOWN if n not in ("subject_title", "tags")),
     "progress_seen",
@@ -616,12 +625,20 @@ class Archive:
                     (site, rid, self._tag_id(site, slug), i) for i, slug in enumerate(review.tags)
                 )
         span = (top + 1, top + len(fresh))
+        history = [
+            (review.site, review.review_id, name, _dumps(review.extra[name]), seen, page_id,
+             crawl_id)
+            for review, _row, page_id, seen in fresh
+            for name in EXTRA_HISTORY
+            if review.extra.get(name) is not None
+        ]  # fmt: skip
         fresh.clear()
         self._insert_rows(_INSERT_REVIEW, reviews)
         self.conn.execute(_COPY_VERSIONS, (crawl_id, *span))
         self.conn.execute(_COPY_REACTIONS, (crawl_id, *span))
         self._insert_rows(_INSERT_TAG, tags)
         self.conn.execute(_COPY_FTS, span)
+        self._insert_rows(_INSERT_EXTRA_HISTORY, history)
 
     def _insert_rows(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         """`rows` inserted in order by `sql` (a one-row `INSERT ... VALUES (?, ...)`), up to
@@ -955,6 +972,7 @@ class Archive:
         reactions_idx, helpful_idx = _IDX["reactions"], _IDX["helpful_count"]
         if (row[reactions_idx], row[helpful_idx]) != (old[reactions_idx], old[helpful_idx]):
             self._add_reactions(review, row, page_id, crawl_id, seen)
+        self._extra_changes(review, old[_IDX["extra"]], page_id, crawl_id, seen)
         if list(old) == row and gone_at is None:
             self.conn.execute(
                 "UPDATE reviews SET last_seen_at = ?, page_id = coalesce(?, page_id) "
@@ -1023,6 +1041,27 @@ class Archive:
             "UPDATE reviews SET version_count = version_count + 1 WHERE rowid = ?", (rowid,)
         )
         return "updated", author_id
+
+    def _extra_changes(
+        self,
+        review: Review,
+        old_extra: str | None,
+        page_id: int | None,
+        crawl_id: int | None,
+        seen: str,
+    ) -> None:
+        """A tracked extra (a reply) the page shows with another value than the archive's
+        current one: a row in `extra_history` (its earlier values keep theirs)."""
+        if not any(name in review.extra for name in EXTRA_HISTORY):
+            return
+        before = json.loads(old_extra or "{}")
+        rows = [
+            (review.site, review.review_id, name, _dumps(review.extra[name]), seen, page_id,
+             crawl_id)
+            for name in EXTRA_HISTORY
+            if name in review.extra and review.extra[name] != before.get(name)
+        ]  # fmt: skip
+        self._insert_rows(_INSERT_EXTRA_HISTORY, rows)
 
     def _fill_unknown(self, rowid: int, observed: list[Any]) -> None:
         """What an older observation shows that the current state does not (the old layout's
