@@ -7,10 +7,15 @@ Schemas change only here, by adding a migration (never `alter=True`, never editi
 
 from __future__ import annotations
 
+import fcntl
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from archive.errors import ArchiveUnreadable
 
 MIGRATION_SET = "reviewhoard"
 
@@ -412,8 +417,47 @@ def m0010_extra_history(db: Database) -> None:
 
 
 def apply_migrations(db: Database) -> list[str]:
-    """Bring `db` up to the newest layout; returns the names of the migrations just applied."""
-    pending = [m.name for m in migrations.pending(db)]
-    if pending:
-        migrations.apply(db)
+    """Bring `db` up to the newest layout; returns the names of the migrations just applied.
+
+    An archive a newer reviewhoard has migrated (a migration this one does not know) is refused
+    with one line and never written. Two programs opening an archive with migrations pending
+    take turns (an flock beside the file): the second finds them applied."""
+    path = _file_of(db)
+    known = {m.name for m in migrations._migrations}
+    unknown = [m.name for m in migrations.applied(db) if m.name not in known]
+    if unknown:
+        raise ArchiveUnreadable(
+            f"{path or 'the archive'} was written by a newer reviewhoard (migration "
+            f"{unknown[-1]} is unknown to this one): upgrade reviewhoard to use it; nothing "
+            "was written"
+        )
+    if not migrations.pending(db):
+        return []
+    with _migration_turn(path):
+        pending = [m.name for m in migrations.pending(db)]
+        if pending:
+            migrations.apply(db)
     return pending
+
+
+def _file_of(db: Database) -> str | None:
+    """The file the connection's main database is (None in memory)."""
+    for _seq, name, file in db.conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return str(file) or None
+    return None
+
+
+@contextmanager
+def _migration_turn(path: str | None) -> Iterator[None]:
+    """Hold `<archive>.migrate` (an flock) while migrating, so concurrent openers wait their
+    turn instead of failing with "database is locked"."""
+    if path is None:
+        yield
+        return
+    with open(f"{path}.migrate", "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -77,3 +77,47 @@ def test_url_and_date_become_nullable_without_losing_a_row(tmp_path: Path) -> No
     assert conn.execute(
         "SELECT count(*) FROM _sqlite_migrations WHERE name LIKE '0007b%'"
     ).fetchone() == (1,)
+
+
+def test_an_archive_from_a_newer_reviewhoard_is_refused_and_never_written(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    db = tmp_path / "archive.db"
+    filled_archive(db)
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+        "VALUES ('reviewhoard', '0099_from_the_future', '2030-01-01')"
+    )
+    conn.commit()
+    conn.close()
+    before = db.read_bytes()
+    page = fixtures_dir() / "myanimelist" / "anime-1-reviews-2022-10.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "hoard", "import", str(page), "--url", BEBOP, "--db", str(db)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"hoard: {db} was written by a newer reviewhoard (migration 0099_from_the_future is "
+        "unknown to this one): upgrade reviewhoard to use it; nothing was written\n"
+    )
+    assert db.read_bytes() == before
+
+
+def test_programs_opening_a_new_archive_at_once_take_turns_migrating(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    db = tmp_path / "archive.db"
+    code = "import sys; from archive.store import open_archive; open_archive(sys.argv[1]).close()"
+    runs = [
+        subprocess.Popen([sys.executable, "-c", code, str(db)], stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    errors = [run.communicate(timeout=120)[1] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0, 0], errors
+    conn = sqlite3.connect(db)
+    names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")]
+    assert len(names) == len(set(names)) > 5
