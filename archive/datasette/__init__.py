@@ -419,3 +419,6 @@ def register_routes() -> list[tuple[str, Any]]:
         (r"^/-/raw/(?P<page_id>[0-9]+)$", raw_page_view),
         (r"^/-/reviewhoard/(?P<name>[a-z0-9_.-]+)$", static_file),
     ]
+
+
+from archive.datasette.guard import asgi_wrapper, prepare_connection  # noqa: E402, F401  (hooks)
