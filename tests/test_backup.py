@@ -181,3 +181,16 @@ def test_a_failed_backup_leaves_nothing_half_made(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == ["archive.db"]
+
+
+def test_backup_json_summary(tmp_path: Path) -> None:
+    import json
+
+    db = tmp_path / "archive.db"
+    sqlite3.connect(db).execute("CREATE TABLE t (x)").connection.close()
+    done = hoard("backup", "--db", str(db), "--json", "out.db", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary == {"db": str(db), "backup": "out.db", "bytes": summary["bytes"],
+                       "integrity": "ok"}  # fmt: skip
+    assert summary["bytes"] == (tmp_path / "out.db").stat().st_size > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -87,7 +88,8 @@ def snapshot(db: Path, target: Path) -> int:
     help="Replace PATH if it is an existing regular file (never a device, a link, the archive "
     "or its -wal/-shm files).",
 )
-def command(db_path: str, path: Path, force: bool) -> int:
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def command(db_path: str, path: Path, force: bool, as_json: bool) -> int:
     """Write a consistent snapshot of the archive to PATH (a file, or a folder to put a
     time-stamped file in).
 
@@ -112,5 +114,9 @@ def command(db_path: str, path: Path, force: bool) -> int:
     if target.exists() and not force:
         raise UsageError(f"{target} exists; pass --force to replace it, or name a new file")
     size = snapshot(db, target)
-    click.echo(f"hoard backup: {db} -> {target} ({size / 1e6:.1f} MB, integrity ok)")
+    if as_json:
+        click.echo(json.dumps({"db": str(db), "backup": str(target), "bytes": size,
+                               "integrity": "ok"}))  # fmt: skip
+    else:
+        click.echo(f"hoard backup: {db} -> {target} ({size / 1e6:.1f} MB, integrity ok)")
     return exitcodes.OK
