@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import sys
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 

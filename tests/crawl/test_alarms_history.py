@@ -43,14 +43,20 @@ def test_unfinished_feeds_are_those_whose_latest_crawl_did_not_complete(tmp_path
         archive.finish_crawl(done, "ok")
         killed = archive.start_crawl("hoard update --config hoard.toml")
         archive.record_crawl_feeds(killed, {"anime:2": {"complete": False}})
-        importing = archive.start_crawl("hoard import")  # takes no lock: may be alive
-        assert archive.close_abandoned_crawls() == [killed]
+        importing = archive.start_crawl("hoard import")  # imports hold the run lock too
+        serving = archive.start_crawl("hoard serve")  # no lock: may be alive, left alone
+        assert archive.close_abandoned_crawls() == [killed, importing]
         assert archive.close_abandoned_crawls() == []
     conn = read_connection(db)
     try:
         assert unfinished_feeds(conn, ["anime:1", "anime:2", "anime:3"]) == {"anime:2"}
         assert unfinished_feeds(conn, ["anime:1", "anime:2"], killed) == set()
         outcomes = conn.execute("SELECT id, outcome FROM crawls ORDER BY id").fetchall()
-        assert outcomes == [(done, "ok"), (killed, "killed"), (importing, "running")]
+        assert outcomes == [
+            (done, "ok"),
+            (killed, "killed"),
+            (importing, "killed"),
+            (serving, "running"),
+        ]
     finally:
         conn.close()

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from sites.myanimelist.parser import PARSER_VERSION
-from tests.test_archive import BEBOP_URL, NEW, OLD, rows
+from tests.archive.test_store import BEBOP_URL, NEW, OLD, rows
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def hoard(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

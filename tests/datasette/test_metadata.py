@@ -11,8 +11,8 @@ import pytest
 
 from archive.metadata import QUERIES
 from archive.store import Archive
+from tests.archive.test_store import NEW, NEW_AT, OLD, OLD_AT, page_entries
 from tests.serving import hoard_serve
-from tests.test_archive import NEW, NEW_AT, OLD, OLD_AT, page_entries
 
 
 @pytest.fixture(scope="module")

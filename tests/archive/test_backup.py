@@ -113,7 +113,7 @@ def test_backup_refuses_to_overwrite_or_to_read_nothing(tmp_path: Path) -> None:
 def test_backup_while_a_real_update_writes(tmp_path: Path, mal_fixtures: Path) -> None:
     from replay.manifest import Fault
     from sites.myanimelist.scratch import ScratchSite
-    from tests.test_update_support import run_hoard, start_hoard, wait_for_reviews, write_config
+    from tests.e2e.update_support import run_hoard, start_hoard, wait_for_reviews, write_config
 
     with ScratchSite(tmp_path / "site", mal_fixtures) as site:
         # Page 30 of 50 is slow: the backup is taken while the run is surely in progress.

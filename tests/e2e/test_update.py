@@ -14,7 +14,7 @@ import pytest
 from hoard.config import COMMON_WATCH_KEYS
 from replay.manifest import Fault
 from sites.myanimelist.scratch import ScratchSite
-from tests.test_update_support import (
+from tests.e2e.update_support import (
     count,
     environment,
     hoard_command,

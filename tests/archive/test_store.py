@@ -538,7 +538,7 @@ for n in itertools.count():
 
 
 def test_sigkill_mid_write_leaves_whole_pages_and_a_sound_file(db: Path, mal_fixtures: Path):
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parent.parent.parent
     proc = subprocess.Popen(
         [
             sys.executable,

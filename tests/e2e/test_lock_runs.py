@@ -13,7 +13,7 @@ import pytest
 
 from replay.manifest import Fault
 from sites.myanimelist.scratch import ScratchSite
-from tests.test_update_support import (
+from tests.e2e.update_support import (
     count,
     rows,
     run_hoard,

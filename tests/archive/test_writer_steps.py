@@ -14,9 +14,9 @@ from archive.writer import STEPS, ArchiveWriter
 from items import Capture, RawPage, Review
 from pipelines.normalize import normalize_review
 from pipelines.validate import problems
-from tests.test_archive import BEBOP_URL, NEW, NEW_AT, raw_page, records, rows
+from tests.archive.test_store import BEBOP_URL, NEW, NEW_AT, raw_page, records, rows
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def capture_of(page: RawPage, reviews: list[Review]) -> Capture:

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from sites.myanimelist.scratch import ScratchSite
+from tests.e2e.update_support import run_hoard, start_hoard, write_config
 from tests.serving import hoard_serve
-from tests.test_update_support import run_hoard, start_hoard, write_config
 
 pytestmark = pytest.mark.slow
 
