@@ -26,8 +26,11 @@ class KnownReviews:
         """The hash of the cut form a list page shows of a review archived whole."""
 
     @classmethod
-    def read(cls, db_path: str | Path, site: str) -> KnownReviews:
-        """Read once, read-only (works beside a writer); empty when there is no archive yet."""
+    def read(
+        cls, db_path: str | Path, site: str, review_ids: Iterable[str] | None = None
+    ) -> KnownReviews:
+        """Read once, read-only (works beside a writer); empty when there is no archive yet.
+        `review_ids`: only those reviews (what a writer publishes after each commit)."""
         if not Path(db_path).exists():
             return cls({})
         conn = connect(db_path, readonly=True)
@@ -37,11 +40,21 @@ class KnownReviews:
             ).fetchone()
             if not has_reviews:
                 return cls({})
-            rows = conn.execute(
+            query = (
                 "SELECT review_id, content_hash, json_extract(extra, '$.cut_hash') "
-                "FROM reviews WHERE site = ?",
-                (site,),
+                "FROM reviews WHERE site = ?"
             )
+            if review_ids is None:
+                rows: Iterable[tuple[str, str, str | None]] = conn.execute(query, (site,))
+            else:
+                wanted = sorted(set(review_ids))
+                found: list[tuple[str, str, str | None]] = []
+                for start in range(0, len(wanted), 500):
+                    chunk = wanted[start : start + 500]
+                    marks = ", ".join("?" * len(chunk))
+                    sql = f"{query} AND review_id IN ({marks})"
+                    found += conn.execute(sql, (site, *chunk)).fetchall()
+                rows = found
             digests: dict[str, str] = {}
             cut: dict[str, str] = {}
             for review_id, digest, cut_digest in rows:

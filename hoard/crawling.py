@@ -206,10 +206,8 @@ def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
 REFUSED_SETTINGS: dict[str, str] = {
     "ITEM_PIPELINES": "the archive's writer is the crawl's only pipeline; without it nothing "
     "would be stored",
-    "DOWNLOAD_HANDLERS": "only http and https are fetched (no local files, S3, FTP or data: "
-    "URLs)",
-    "DOWNLOADER_MIDDLEWARES": "the Retry-After, base-URL and WARC middlewares are the crawl's "
-    "own",
+    "DOWNLOAD_HANDLERS": "only http and https are fetched (no local files, S3, FTP or data: URLs)",
+    "DOWNLOADER_MIDDLEWARES": "the Retry-After, base-URL and WARC middlewares are the crawl's own",
     "ROBOTSTXT_OBEY": "robots.txt is always obeyed",
     "SPIDER_MODULES": "the spiders come from the site folders",
     "NEWSPIDER_MODULE": "the spiders come from the site folders",

@@ -367,8 +367,13 @@ class ReviewSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         progress = self.feeds[request.meta["feed"]]
         progress.failed = True
-        if failure.check(IgnoreRequest) and self.crawler.engine is not None and (
-            not self.crawler.engine.running or "stopped by the user" in failure.getErrorMessage()
+        if (
+            failure.check(IgnoreRequest)
+            and self.crawler.engine is not None
+            and (
+                not self.crawler.engine.running
+                or "stopped by the user" in failure.getErrorMessage()
+            )
         ):
             return  # dropped by a stop (Ctrl-C): the next run fetches it; not an error
         self._stat(progress.feed, "request_errors")
