@@ -216,7 +216,7 @@ def _check_settings(raw: Any, lines: _Lines, fail: Any) -> dict[str, Any]:
     setting's type (a number where the default is a number)."""
     if not isinstance(raw, dict):
         raise fail(lines.key("settings"), "'settings' must be a [settings] table")
-    from hoard.crawling import refused_setting
+    from hoard.crawl.run import refused_setting
 
     known = _known_settings()
     for key, value in raw.items():
@@ -243,7 +243,7 @@ def _known_settings() -> dict[str, Any]:
     from scrapy.settings import default_settings
 
     import settings as project_settings  # the project's Scrapy settings module
-    from hoard.supervise import SUPERVISOR_SETTINGS
+    from hoard.crawl.supervise import SUPERVISOR_SETTINGS
     from sites import all_sites
 
     known: dict[str, Any] = dict(SUPERVISOR_SETTINGS)
@@ -366,7 +366,7 @@ def _check_watch(raw: dict[str, Any], number: int, lines: _Lines, fail: Any) -> 
             '"redis://127.0.0.1:6379/0"',
         )  # fmt: skip
     if site.policy.terms_forbid_crawling and not terms_ok:
-        from hoard.commands.crawl import refuse_forbidden
+        from hoard.crawl.command import refuse_forbidden
 
         try:
             refuse_forbidden(site)

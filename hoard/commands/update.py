@@ -105,8 +105,8 @@ def command(config_path: Path, db_path: str | None, quiet: bool, log_file: Path 
     and time; with --quiet or from cron only the summary line and errors are printed. Every run
     is recorded in the archive's `crawls` table with its outcome and alarms.
     """
-    from hoard.crawling import CrawlSpec
-    from hoard.supervise import supervise
+    from hoard.crawl.run import CrawlSpec
+    from hoard.crawl.supervise import supervise
 
     config = load_config(config_path)
     db = archive_path(db_path, config)

@@ -47,7 +47,7 @@ def command(redis_url: str, exit_when_idle: bool, settings: tuple[str, ...], ver
     between two, robots.txt, and a 429/503's Retry-After pauses the host for every worker.
     Captures go to Redis for the writer (`hoard write`); nothing is written here.
     """
-    from hoard.crawling import parse_setting_overrides
+    from hoard.crawl.run import parse_setting_overrides
     from hoard.distributed.link import check_url
     from hoard.distributed.worker import run_worker
 

@@ -44,7 +44,7 @@ def job_specs(specs: list[Any], overrides: Mapping[str, Any]) -> list[JobSpec]:
     from scrapy.spiderloader import SpiderLoader
     from scrapy.utils.request import RequestFingerprinter
 
-    from hoard.crawling import project_settings
+    from hoard.crawl.run import project_settings
     from middlewares.rebase import base_url_for
 
     settings = project_settings(overrides)
@@ -177,8 +177,8 @@ def crawl_over_redis(
 ) -> int:
     """Submit the run and wait for its outcome; with `workers`, run the writer (on `db_path`)
     and that many workers here for it. The exit status of the run."""
+    from hoard.crawl.supervise import feeds_of
     from hoard.distributed.link import check_url
-    from hoard.supervise import feeds_of
 
     stream = stream or sys.stderr
     try:

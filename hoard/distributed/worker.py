@@ -431,7 +431,7 @@ class Worker:
         """A crawler of the job's spider with its arguments and settings, fed by Redis."""
         from scrapy.spiderloader import SpiderLoader
 
-        from hoard.crawling import project_settings
+        from hoard.crawl.run import project_settings
 
         record = job_record(self.link, job_id)
         if not record:
@@ -480,7 +480,7 @@ class Worker:
 
     def job_closed(self, job_id: str, crawler: Crawler) -> None:
         """Send the crawler's last stats; an alarm stop stops the job for every worker."""
-        from hoard.crawling import ALARM_REASONS
+        from hoard.crawl.run import ALARM_REASONS
 
         ctx = _CONTEXTS.pop(job_id, None)
         self.crawlers.pop(job_id, None)
@@ -541,7 +541,7 @@ def run_worker(
     """Run a worker until SIGINT/SIGTERM (or until idle); its exit status."""
     from scrapy.utils.reactor import install_reactor
 
-    from hoard.crawling import project_settings
+    from hoard.crawl.run import project_settings
 
     stream = stream or sys.stderr
     overrides = {**(overrides or {})}

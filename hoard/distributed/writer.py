@@ -12,7 +12,7 @@ on the same archive exits 75 meanwhile), and:
   moment: written before a crash, then handed again) is not written twice;
 - opens each run's `crawls` row when the run appears and closes it when the run is done (every
   job finished, every capture written), with the same alarms, outcome and exit status as a local
-  run (`hoard.supervise.judge`), which the submitter waits for.
+  run (`hoard.crawl.supervise.judge`), which the submitter waits for.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class Writer:
         """Write until signalled (or until idle); the exit status."""
         self._catch_signals()
         with ArchiveLock(self.db_path, command=f"hoard write --redis {self.link.url}"):
-            from hoard.supervise import close_abandoned
+            from hoard.crawl.supervise import close_abandoned
 
             close_abandoned(self.db_path, self.stream)
             self.link.call(self._make_group)
@@ -323,8 +323,8 @@ class Writer:
 
     def close_run(self, run_id: str) -> None:
         """Judge the run as a local one, close its row, tell Redis (and so the submitter)."""
-        from hoard.crawling import CrawlResult, CrawlSpec, SpiderOutcome
-        from hoard.supervise import RunState, checkpoint, judge, record
+        from hoard.crawl.run import CrawlResult, CrawlSpec, SpiderOutcome
+        from hoard.crawl.supervise import RunState, checkpoint, judge, record
 
         run = self.runs.pop(run_id, None) or self.open_run(run_id)
         self.runs.pop(run_id, None)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from scrapy import Request, signals
 from scrapy.utils.test import get_crawler
 
-from hoard import supervise
 from hoard.alarms import Coverage
+from hoard.crawl import supervise
 from items import Author, Review, Subject
 
 
@@ -31,7 +31,7 @@ def test_watcher_counts_coverage_and_first_feed_urls() -> None:
         crawler = get_crawler(
             settings_dict={
                 supervise.RUN_ID_SETTING: "test-run",
-                "EXTENSIONS": {"hoard.supervise.RunWatcher": 0},
+                "EXTENSIONS": {"hoard.crawl.supervise.RunWatcher": 0},
             }
         )
         for item in (review("1"), review("2", rating=None), review("3", text=" "), "a page"):
@@ -55,7 +55,7 @@ def test_watcher_counts_coverage_and_first_feed_urls() -> None:
 
 
 def test_watcher_stays_out_of_unsupervised_runs() -> None:
-    crawler = get_crawler(settings_dict={"EXTENSIONS": {"hoard.supervise.RunWatcher": 0}})
+    crawler = get_crawler(settings_dict={"EXTENSIONS": {"hoard.crawl.supervise.RunWatcher": 0}})
     assert crawler.extensions is not None
     assert not any(isinstance(m, supervise.RunWatcher) for m in crawler.extensions.middlewares)
 

@@ -47,7 +47,7 @@ from hoard.alarms import (
 from hoard.lock import ArchiveLock, close_abandoned
 
 if TYPE_CHECKING:
-    from hoard.crawling import CrawlResult, CrawlSpec
+    from hoard.crawl.run import CrawlResult, CrawlSpec
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class RunState:
 
     def live_stats(self) -> dict[str, Any]:
         """The run's stats so far, over all its crawlers."""
-        from hoard.crawling import merge_stats
+        from hoard.crawl.run import merge_stats
 
         return merge_stats([collector.get_stats() for collector in self.stats])
 
@@ -454,7 +454,7 @@ def catch_up(db_path: Path, specs: list[CrawlSpec], feeds: Iterable[str]) -> lis
         return specs
     from archive.queries import unfinished_feeds
     from archive.store import read_connection
-    from hoard.crawling import CrawlSpec
+    from hoard.crawl.run import CrawlSpec
 
     conn = read_connection(db_path)
     try:
@@ -478,7 +478,7 @@ def log_settings(path: Path | None, verbose: bool = False) -> dict[str, Any]:
 def _spiders(specs: list[CrawlSpec]) -> list[Any]:
     from scrapy.spiderloader import SpiderLoader
 
-    from hoard.crawling import project_settings
+    from hoard.crawl.run import project_settings
 
     loader = SpiderLoader.from_settings(project_settings())
     return [loader.load(s.spider)(**s.args) for s in specs]
@@ -511,7 +511,7 @@ def supervise(
     log_file: Path | None = None,
     stream: TextIO | None = None,
 ) -> Outcome:
-    """Run `specs` into the archive under its lock (`hoard.crawling.run_crawls`), judge the run,
+    """Run `specs` into the archive under its lock (`hoard.crawl.run.run_crawls`), judge the run,
     record it on its `crawls` row, print alarms and the stop reason on stderr, and return the
     outcome (the caller prints the summary line and returns `outcome.status`).
 
@@ -519,7 +519,7 @@ def supervise(
     feed of the specs, named by the command). Raises LockedError (exit 75) when another run
     holds the archive.
     """
-    from hoard.crawling import project_settings, run_crawls
+    from hoard.crawl.run import project_settings, run_crawls
 
     stream = stream or sys.stderr
     if watch_of_feed is None:
@@ -535,7 +535,7 @@ def supervise(
     overrides: dict[str, Any] = {
         **settings_overrides,
         RUN_ID_SETTING: run_id,
-        "EXTENSIONS": {**extensions, "hoard.supervise.RunWatcher": 0},
+        "EXTENSIONS": {**extensions, "hoard.crawl.supervise.RunWatcher": 0},
         **log_settings(log_file, verbose),
     }
     error_handler = _stderr_errors(stream) if log_file is not None else None
