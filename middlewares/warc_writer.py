@@ -63,7 +63,7 @@ def warc_folder(path: str) -> str:
 def with_warc_writer(overrides: dict[str, Any]) -> dict[str, Any]:
     """Settings overrides with this middleware added to the project's downloader middlewares
     (and any the overrides already set)."""
-    from hoard.crawling import project_settings
+    from hoard.crawl.run import project_settings
 
     current = project_settings(overrides).getdict("DOWNLOADER_MIDDLEWARES")
     return {**overrides, "DOWNLOADER_MIDDLEWARES": {**current, MIDDLEWARE: PRIORITY}}
