@@ -3,7 +3,7 @@ canned queries and the dashboard (datasette-dashboards). `hoard serve` passes it
 `hoard serve --write-metadata FILE` writes it for `datasette archive.db -m FILE`.
 
 Every query and chart works for every site: a title is named by its site, type and id (one id
-may be an anime and a manga), ratings are read on each review's own scale.
+may name two kinds of title on one site), ratings are read on each review's own scale.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ TABLES: dict[str, dict[str, Any]] = {
             "site": "Site key (as `hoard crawl --help` lists them).",
             "review_id": "The site's own id of the review; opens the review's page.",
             "url": "Canonical URL of the review (empty where the site gives none).",
-            "subject_type": "What kind of thing is reviewed (anime, manga, film, book, game...).",
+            "subject_type": "What kind of thing is reviewed (film, book, game, company...).",
             "subject_id": "The site's id of the reviewed title (unique with site and type).",
             "subject_title": "Title of the reviewed work, as last seen; lists its reviews.",
             "author_id": "The author's identity in `authors` (kept through renames).",
@@ -213,7 +213,7 @@ def _histogram_sql(chosen: str) -> str:
     """Every rating of the title's scale with how many of its reviews gave it (0 where none).
 
     A site's scale goes up from its step: 0.5 where any of the site's ratings on that scale has
-    a half (Letterboxd), else 1 (MyAnimeList 1-10, Goodreads 1-5), a tenth of the scale above
+    a half (Letterboxd), else 1 (a 1-10 or 1-5 scale), a tenth of the scale above
     20 points; from 0 where the site has a 0. A rating off that grid (schema.org's 3.7 of 5)
     is listed too. Reviews on several scales (schema.org) give one series per scale.
     """
@@ -295,7 +295,7 @@ _QUERIES: dict[str, dict[str, Any]] = {
         "title": "Reviews of a title",
         "description": (
             "Every review of one title, newest first: its site, subject type and the site's "
-            "id for it (e.g. myanimelist, anime, 1)."
+            "id for it (e.g. steam, game, 620)."
         ),
         "params": _TITLE_PARAMS,
         "sql": (

@@ -3,7 +3,7 @@
 A browser or a saving tool usually leaves the page's address inside the file:
 
 - the comment browsers write when saving a page ("Save Page As..."):
-  `<!-- saved from url=(0056)https://myanimelist.net/anime/44511/Chainsaw_Man/reviews -->`;
+  `<!-- saved from url=(0040)https://example.org/film/1234/reviews -->`;
 - the comment SingleFile writes at the top of the file (`url: https://...`);
 - the page's own `<link rel="canonical" href="...">`;
 - its Open Graph `<meta property="og:url" content="...">`.
