@@ -11,11 +11,11 @@ import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from parsers.errors import PageError
 from sites.goodreads import parser
 from tests.conftest import fixtures_dir
+from tests.sites.mutations import mutated
 
 CURRENT = ("book-14476341-reviews-2025-04.html", parser.KIND)
 OLD = ("book-15797938-reviews-fragment-2020-old.html", parser.OLD_KIND)
@@ -30,35 +30,6 @@ DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?")
 JUNK = [b"<div>", b"</div>", b"<br>", b"&amp;", b"<span", b'"', b"\\", b"{", b"}", b"]", b","]
 
 
-@st.composite
-def mutated(draw: st.DrawFn, body: bytes) -> bytes:
-    """A real page with a few random edits; half of them land where the parser reads (the JSON of a
-    current page, whose bytes start at `__NEXT_DATA__`)."""
-    data_at = body.find(b"__NEXT_DATA__")
-    for _ in range(draw(st.integers(1, 4))):
-        if not body:
-            break
-        low = data_at if data_at >= 0 and data_at < len(body) and draw(st.booleans()) else 0
-        where = draw(st.integers(low, len(body) - 1))
-        size = draw(st.integers(1, 400))
-        action = draw(st.sampled_from(["cut", "delete", "duplicate", "insert", "flip", "junk"]))
-        if action == "cut":
-            body = body[:where]
-        elif action == "delete":
-            body = body[:where] + body[where + size :]
-        elif action == "duplicate":
-            body = body[:where] + body[where : where + size] * 2 + body[where + size :]
-        elif action == "insert":
-            body = body[:where] + draw(st.binary(min_size=1, max_size=40)) + body[where:]
-        elif action == "flip":
-            body = (
-                body[:where] + bytes([body[where] ^ draw(st.integers(1, 255))]) + body[where + 1 :]
-            )
-        else:
-            body = body[:where] + draw(st.sampled_from(JUNK)) + body[where:]
-    return body
-
-
 @pytest.mark.parametrize(("name", "kind"), [CURRENT, OLD], ids=["current", "old-fragment"])
 def test_mutated_pages_raise_only_page_error(name: str, kind: str) -> None:
     original = (fixtures_dir() / "goodreads" / name).read_bytes()
@@ -71,7 +42,7 @@ def test_mutated_pages_raise_only_page_error(name: str, kind: str) -> None:
         derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
-    @given(mutated(original))
+    @given(mutated(original, JUNK, focus=(max(0, original.find(b"__NEXT_DATA__")), len(original))))
     def check(body: bytes) -> None:
         try:
             parsed = parser.parse(body, url)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from parsers.errors import PageError
 from sites.myanimelist import parser as myanimelist
+from tests.sites.mutations import mutated
 
 TAB_URL = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
 EXCERPT_URL = "https://myanimelist.net/manga/121496/Solo_Leveling/reviews"
@@ -195,29 +195,6 @@ SMALL_PAGES = (
     ("manga-121496-reviews-excerpt-2026-07.html", EXCERPT_URL),
     ("anime-11757-main-2016-12-old.html", "https://myanimelist.net/anime/11757/Sword_Art_Online"),
 )
-
-
-@st.composite
-def mutated(draw: st.DrawFn, body: bytes) -> bytes:
-    """A real page with a few random edits: cuts, deletions, duplications, junk bytes."""
-    for _ in range(draw(st.integers(1, 4))):
-        if not body:
-            break
-        where = draw(st.integers(0, len(body) - 1))
-        size = draw(st.integers(1, 400))
-        action = draw(st.sampled_from(["cut", "delete", "duplicate", "insert", "tag"]))
-        if action == "cut":
-            body = body[:where]
-        elif action == "delete":
-            body = body[:where] + body[where + size :]
-        elif action == "duplicate":
-            body = body[:where] + body[where : where + size] * 2 + body[where + size :]
-        elif action == "insert":
-            body = body[:where] + draw(st.binary(min_size=1, max_size=40)) + body[where:]
-        else:
-            junk = draw(st.sampled_from([b"<div>", b"</div>", b"<br>", b"&amp;", b"<span", b'"']))
-            body = body[:where] + junk + body[where:]
-    return body
 
 
 @pytest.mark.parametrize(("name", "url"), SMALL_PAGES, ids=["current", "old-2016"])

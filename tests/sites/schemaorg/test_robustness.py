@@ -10,10 +10,10 @@ import math
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from parsers.errors import PageError
 from sites.schemaorg import parser
+from tests.sites.mutations import mutated
 from tests.sites.schemaorg.test_parser import PAGE_URLS, PAGES
 
 JUNK = [
@@ -36,32 +36,6 @@ JUNK = [
 ]
 
 
-@st.composite
-def mutated(draw: st.DrawFn, body: bytes) -> bytes:
-    """A page with a few random edits: cuts, deletions, duplications, junk bytes and markup."""
-    for _ in range(draw(st.integers(1, 4))):
-        if not body:
-            break
-        where = draw(st.integers(0, len(body) - 1))
-        size = draw(st.integers(1, 400))
-        action = draw(st.sampled_from(["cut", "delete", "duplicate", "insert", "junk", "flip"]))
-        if action == "cut":
-            body = body[:where]
-        elif action == "delete":
-            body = body[:where] + body[where + size :]
-        elif action == "duplicate":
-            body = body[:where] + body[where : where + size] * 2 + body[where + size :]
-        elif action == "insert":
-            body = body[:where] + draw(st.binary(min_size=1, max_size=40)) + body[where:]
-        elif action == "junk":
-            body = body[:where] + draw(st.sampled_from(JUNK)) + body[where:]
-        else:
-            body = (
-                body[:where] + bytes([body[where] ^ draw(st.integers(1, 255))]) + body[where + 1 :]
-            )
-    return body
-
-
 @pytest.mark.parametrize("name", sorted(PAGE_URLS))
 def test_mutated_pages_raise_only_page_error(name: str) -> None:
     original = (PAGES / name).read_bytes()
@@ -73,7 +47,7 @@ def test_mutated_pages_raise_only_page_error(name: str) -> None:
         derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
-    @given(mutated(original))
+    @given(mutated(original, JUNK))
     def check(body: bytes) -> None:
         try:
             parsed = parser.parse(body, url)

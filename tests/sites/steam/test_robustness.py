@@ -18,6 +18,7 @@ from parsers.errors import PageError
 from sites.steam import SITE, parser
 from sites.steam.feeds import reviews_url
 from tests.conftest import fixtures_dir
+from tests.sites.mutations import mutated
 
 API_URL = reviews_url("439700", "AoJ4+/mH1PQCd7nJ8wI=")
 JUNK_TOKENS = [
@@ -53,32 +54,6 @@ def new_api_page() -> bytes:
         "response": {"query_summary": {"num_reviews": 12}, "reviews": reviews, "cursor": "Zz+/="}
     }
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
-
-
-@st.composite
-def mutated(draw: st.DrawFn, body: bytes) -> bytes:
-    """A real answer with a few random edits."""
-    for _ in range(draw(st.integers(1, 4))):
-        if not body:
-            break
-        where = draw(st.integers(0, len(body) - 1))
-        size = draw(st.integers(1, 300))
-        action = draw(st.sampled_from(["cut", "delete", "duplicate", "insert", "token", "flip"]))
-        if action == "cut":
-            body = body[:where]
-        elif action == "delete":
-            body = body[:where] + body[where + size :]
-        elif action == "duplicate":
-            body = body[:where] + body[where : where + size] * 2 + body[where + size :]
-        elif action == "insert":
-            body = body[:where] + draw(st.binary(min_size=1, max_size=40)) + body[where:]
-        elif action == "token":
-            body = body[:where] + draw(st.sampled_from(JUNK_TOKENS)) + body[where:]
-        else:
-            body = (
-                body[:where] + bytes([body[where] ^ draw(st.integers(1, 255))]) + body[where + 1 :]
-            )
-    return body
 
 
 def check_page(body: bytes, url: str) -> None:
@@ -120,7 +95,7 @@ def test_mutated_answers_raise_only_page_error(label: str, name: str | None) -> 
         derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
-    @given(mutated(original))
+    @given(mutated(original, JUNK_TOKENS, size=300))
     def check(body: bytes) -> None:
         check_page(body, url)
 
@@ -133,7 +108,7 @@ def test_mutated_community_pages_stay_refused() -> None:
     url = SITE.saved_pages[name]
 
     @settings(max_examples=60, deadline=None, derandomize=True)
-    @given(mutated(original))
+    @given(mutated(original, JUNK_TOKENS, size=300))
     def check(body: bytes) -> None:
         with pytest.raises(PageError) as caught:
             parser.parse(body, url)

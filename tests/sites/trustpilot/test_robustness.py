@@ -9,38 +9,14 @@ from __future__ import annotations
 import re
 
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from parsers.errors import PageError
 from sites.trustpilot import parser
 from tests.conftest import fixtures_dir
+from tests.sites.mutations import JSON_JUNK, mutated
 
 URL = "https://www.trustpilot.com/review/eventnet.de"
 _SCRIPT = re.compile(rb'<script id="__NEXT_DATA__" type="application/json">(.*?)</script>', re.S)
-
-
-@st.composite
-def mutated(draw: st.DrawFn, body: bytes, span: tuple[int, int]) -> bytes:
-    """A real page with a few random edits, most of them inside `span` (the JSON)."""
-    for _ in range(draw(st.integers(1, 3))):
-        if not body:
-            break
-        low, high = span if draw(st.booleans()) else (0, len(body))
-        where = draw(st.integers(min(low, len(body) - 1), min(high, len(body)) - 1))
-        size = draw(st.integers(1, 400))
-        action = draw(st.sampled_from(["cut", "delete", "duplicate", "insert", "junk"]))
-        if action == "cut":
-            body = body[:where]
-        elif action == "delete":
-            body = body[:where] + body[where + size :]
-        elif action == "duplicate":
-            body = body[:where] + body[where : where + size] * 2 + body[where + size :]
-        elif action == "insert":
-            body = body[:where] + draw(st.binary(min_size=1, max_size=40)) + body[where:]
-        else:
-            junk = draw(st.sampled_from([b'"', b",", b"}", b"{", b"null", b"</script>", b"\\"]))
-            body = body[:where] + junk + body[where:]
-    return body
 
 
 def test_mutated_pages_raise_only_page_error() -> None:
@@ -55,7 +31,7 @@ def test_mutated_pages_raise_only_page_error() -> None:
         derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
-    @given(mutated(original, match.span(1)))
+    @given(mutated(original, JSON_JUNK, edits=3, focus=match.span(1)))
     def check(body: bytes) -> None:
         try:
             parsed = parser.parse(body, URL)
