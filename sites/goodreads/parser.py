@@ -40,6 +40,7 @@ from typing import Any, TypeGuard, cast
 from lxml import etree
 
 from items import Author, Review, Subject
+from parsers.dates import MONTHS
 from parsers.errors import PageError
 from parsers.page import ParsedPage
 from parsers.text import (
@@ -122,27 +123,7 @@ _OLD_ID = re.compile(r"review_([0-9]{1,20})")
 _FREE_TEXT = re.compile(r"freeText[0-9]+")
 _COUNT = re.compile(r"([0-9][0-9,]{0,12})\s+(likes?|comments?)\b")
 _OLD_DATE = re.compile(r"([A-Za-z]{3,9})\.? ([0-9]{1,2}), ([0-9]{4})")
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for name in names
-}
+_MONTHS = MONTHS
 _STAR_LABELS = {
     "did not like it": 1,
     "it was ok": 2,

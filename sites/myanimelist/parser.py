@@ -33,6 +33,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 from lxml import etree
 
 from items import Author, Progress, Review, Subject
+from parsers.dates import MONTHS
 from parsers.errors import PageError
 from parsers.page import ParsedPage
 from parsers.text import BOMS, TextReader, decode_html, require_html_bytes
@@ -72,27 +73,7 @@ _OVERALL = re.compile(r"Overall Rating\s*:\s*(\d+(?:\.\d+)?)")
 _NUMBER = re.compile(r"[0-9]{1,4}(?:\.[0-9]{1,3})?")
 _DATE = re.compile(r"^([A-Za-z]{3,9})\.? (\d{1,2}), (\d{4})(?: (\d{1,2}):(\d{2}) ?([AaPp][Mm]))?$")
 _TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*([AaPp][Mm])\s*$")
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for name in names
-}
+_MONTHS = MONTHS
 _SUB_SCORE_KEYS = frozenset(
     {"overall", "story", "animation", "sound", "character", "enjoyment", "art"}
 )

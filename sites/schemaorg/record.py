@@ -17,6 +17,7 @@ from typing import Any, cast
 from urllib.parse import urljoin
 
 from items import Author, Review, Subject
+from parsers.dates import MONTHS
 from parsers.text import clean_text, html_fragment_text, plain_text, unescape_again
 
 SITE = "schemaorg"
@@ -71,27 +72,7 @@ _MONTH = r"([A-Za-z]{3,9})\.?"
 _WEEKDAY = r"(?:[A-Za-z]{3,9},?\s+)?"
 _MONTH_FIRST = re.compile(_WEEKDAY + _MONTH + r"\s+" + _ORDINAL + r",?\s+(\d{4})")
 _DAY_FIRST = re.compile(_WEEKDAY + _ORDINAL + r"\s+" + _MONTH + r",?\s+(\d{4})")
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for name in names
-}
+_MONTHS = MONTHS
 
 
 def short_type(name: str) -> str:
