@@ -50,6 +50,9 @@ LOG_LEVEL = os.environ.get("HOARD_LOG_LEVEL", "INFO")
 # 429 and 503 are retried no sooner than Retry-After says, by our middleware, not Scrapy's.
 DOWNLOADER_MIDDLEWARES = {
     "middlewares.rebase.RebaseMiddleware": 40,
+    # robots.txt as RFC 9309 reads it: unreadable (5xx, network error) means disallow all.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "middlewares.robots.StrictRobotsTxtMiddleware": 100,
     "middlewares.retry_after.RetryAfterMiddleware": 560,
 }
 RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]

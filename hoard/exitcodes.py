@@ -6,6 +6,10 @@ PARTIAL = 1
 """The run finished, but some pages, requests or items failed."""
 USAGE = 2
 """Bad command line or configuration file."""
+ADDRESS_UNUSABLE = USAGE
+"""`hoard serve` cannot listen on --host/--port (the port is taken, or the address is not this
+machine's): a usage error, fixed on the command line (another --port). Never 3: that is a
+crawl's alarm."""
 ALARM = 3
 """A data-quality alarm fired (e.g. a feed stopped yielding reviews: a layout change)."""
 UNREACHABLE = 69

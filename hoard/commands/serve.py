@@ -3,8 +3,10 @@ their edits, search with snippets, facets and canned queries."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,34 @@ def register_plugin() -> None:
         pm.register(plugin, name="reviewhoard")
 
 
+def check_address(host: str, port: int) -> None:
+    """One line, exit 2, when `host:port` cannot be listened on (taken, or not this machine's
+    address), before Datasette starts: its server would print a log and exit 3, the alarm
+    status. Binds as that server does (SO_REUSEADDR), then lets go."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise HoardError(
+            f"cannot serve on {host}:{port}: no such address ({exc}); check --host",
+            exitcodes.ADDRESS_UNUSABLE,
+        ) from None
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                why = "the port is in use (another hoard serve?); pass another --port"
+            elif exc.errno in (errno.EACCES, errno.EPERM):
+                why = "not allowed to listen there (ports below 1024 need root); pass --port 8001"
+            else:
+                why = f"{exc.strerror}; check --host and --port"
+            raise HoardError(
+                f"cannot serve on {host}:{port}: {why}", exitcodes.ADDRESS_UNUSABLE
+            ) from None
+
+
 def write_metadata(metadata: dict[str, Any], path: Path) -> None:
     """Write Datasette's metadata for the archive to `path` (JSON)."""
     path.write_text(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -83,7 +113,8 @@ def command(db_path: str, host: str, port: int, metadata_file: Path | None) -> i
     page). The reviews table has search with snippets, facets (site, type, title, rating,
     recommendation, tags) and described columns; canned queries: search, a title's reviews,
     rating histogram and ratings over time, edited reviews, newest reviews. The archive is
-    upgraded to the current layout first; a crawl may keep writing meanwhile.
+    upgraded to the current layout first; a crawl may keep writing meanwhile. A --port in use
+    (or a --host that is not this machine's) is one line and exit 2, before anything starts.
     """
     require_archive(db_path)
     Archive(db_path).close()  # migrate an older archive before Datasette reads it
@@ -100,6 +131,7 @@ def command(db_path: str, host: str, port: int, metadata_file: Path | None) -> i
         return exitcodes.OK
     from datasette.cli import cli as datasette_cli
 
+    check_address(host, port)
     register_plugin()
     handle, metadata_path = tempfile.mkstemp(prefix="hoard-datasette-", suffix=".json")
     os.close(handle)
@@ -117,7 +149,20 @@ def command(db_path: str, host: str, port: int, metadata_file: Path | None) -> i
             standalone_mode=False,
         )
     except OSError as exc:
-        raise HoardError(f"cannot serve on {host}:{port} ({exc}); try another --port") from None
+        raise HoardError(
+            f"cannot serve on {host}:{port} ({exc}); try another --port",
+            exitcodes.ADDRESS_UNUSABLE,
+        ) from None
+    except SystemExit as exc:
+        if exc.code in (None, 0):
+            return exitcodes.OK
+        # Taken between the check and the start: the server logged why and exits 3 (startup
+        # failure); say it in one line, with the documented status.
+        raise HoardError(
+            f"cannot serve on {host}:{port} (the server could not start; see above); "
+            "try another --port",
+            exitcodes.ADDRESS_UNUSABLE,
+        ) from None
     finally:
         os.unlink(metadata_path)
     return exitcodes.OK

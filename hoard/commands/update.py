@@ -10,6 +10,15 @@ import click
 
 from hoard.config import EXAMPLE, Config, Watch, load_config
 from hoard.errors import UsageError
+from hoard.logging_options import (
+    check_flags,
+    echo_json,
+    json_option,
+    log_file_option,
+    quiet_option,
+    summary_dict,
+    verbose_option,
+)
 from hoard.options import DEFAULT_DB
 
 """The spider that crawls each site a watch can name."""
@@ -21,6 +30,8 @@ EPILOG = (
 \b
 Hourly from cron: summary lines to a file, only errors and alarms to cron's mail:
   0 * * * *  cd /srv/hoard && .venv/bin/hoard update -q --log-file scrapy.log >> runs.log
+Or one JSON object per run, for a monitoring script:
+  0 * * * *  cd /srv/hoard && .venv/bin/hoard update --json --log-file scrapy.log >> runs.jsonl
 
 \b
 Exit status:
@@ -29,7 +40,11 @@ Exit status:
   2   usage or config error (the message names file and line)
   3   data-quality alarm: a feed stopped yielding reviews, pages lost their review blocks,
       rating/text/author/date on < 99% of reviews, > 5% of requests failed or got 429, or
-      the crawl stopped early (layout_changed, mobile_page, too_many_429...)
+      the crawl stopped early (layout_changed, mobile_page, too_many_429,
+      robots_unreadable...)
+  69  the site (or the mirror standing in for it) could not be reached at all
+  74  the archive could not be written (disk full, I/O error): what was not stored is
+      named, and the next run fetches it again
   75  another run holds the archive; nothing was done (try again later)
   130 / 143  stopped by SIGINT / SIGTERM (what was fetched is stored; the run is recorded
       as interrupted and the next run picks up the rest)
@@ -89,25 +104,31 @@ def archive_path(option: str | None, config: Config) -> Path:
     type=click.Path(dir_okay=False),
     help="Archive file; overrides the config's `db`. Without either: $HOARD_DB, else ./archive.db.",
 )
-@click.option(
-    "-q", "--quiet", is_flag=True, help="No progress line: only the summary line and errors."
-)
-@click.option(
-    "--log-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Append the full Scrapy log (INFO) to this file; errors still go to stderr.",
-)
-def command(config_path: Path, db_path: str | None, quiet: bool, log_file: Path | None) -> int:
+@quiet_option
+@verbose_option
+@log_file_option
+@json_option
+def command(
+    config_path: Path,
+    db_path: str | None,
+    quiet: bool,
+    verbose: int,
+    log_file: Path | None,
+    as_json: bool,
+) -> int:
     """Run every watch of the watchlist (hoard.toml) in one run, into one archive.
 
     One run at a time per archive: a second `hoard update` or `hoard crawl` on the same archive
     exits 75 at once. On a terminal a progress line shows pages, reviews new and updated, errors
-    and time; with --quiet or from cron only the summary line and errors are printed. Every run
-    is recorded in the archive's `crawls` table with its outcome and alarms.
+    and time; with --quiet or from cron only the summary line and errors are printed (--json:
+    the summary as one JSON object on stdout instead of the line). -v/-vv show Scrapy's log at
+    INFO/DEBUG. Every run is recorded in the archive's `crawls` table with its outcome and
+    alarms.
     """
     from hoard.crawl.run import CrawlSpec
     from hoard.crawl.supervise import supervise
 
+    check_flags(verbose, quiet, log_file)
     config = load_config(config_path)
     db = archive_path(db_path, config)
     specs = [CrawlSpec(spider, args) for spider, args in crawl_specs(config)]
@@ -132,6 +153,12 @@ def command(config_path: Path, db_path: str | None, quiet: bool, log_file: Path 
             )
         from hoard.distributed.submit import crawl_over_redis
 
+        if as_json or log_file:
+            raise UsageError(
+                f"{'--json' if as_json else '--log-file'} does not go with a watchlist that "
+                "names a redis: the workers keep their own logs and the run's outcome is "
+                "printed as its summary line"
+            )
         return crawl_over_redis(
             redis[0], specs, settings, command_line, watch_of_feed=watch_of_feed,
             summary_key="update_summary",
@@ -143,7 +170,11 @@ def command(config_path: Path, db_path: str | None, quiet: bool, log_file: Path 
         command_line,
         watch_of_feed=watch_of_feed,
         quiet=quiet,
+        verbose=verbose,
         log_file=log_file,
     )
-    click.echo(outcome.summary("hoard update"))
+    if as_json:
+        echo_json(summary_dict(outcome, "update", db))
+    else:
+        click.echo(outcome.summary("hoard update"))
     return outcome.status

@@ -6,6 +6,7 @@ import click
 
 from hoard import exitcodes
 from hoard.errors import UsageError
+from hoard.logging_options import log_level, verbose_option
 
 EPILOG = (
     """
@@ -37,8 +38,8 @@ the visibility timeout (-s HOARD_REDIS_VISIBILITY=60, seconds).
     metavar="NAME=VALUE",
     help="A Scrapy setting for this worker, over the run's (e.g. -s HOARD_REDIS_VISIBILITY=30).",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log (INFO) on stderr.")
-def command(redis_url: str, exit_when_idle: bool, settings: tuple[str, ...], verbose: bool) -> int:
+@verbose_option
+def command(redis_url: str, exit_when_idle: bool, settings: tuple[str, ...], verbose: int) -> int:
     """Fetch and parse the requests of every run submitted to Redis, politely.
 
     Runs each job with the spider, arguments and settings it was submitted with (`hoard crawl
@@ -55,7 +56,9 @@ def command(redis_url: str, exit_when_idle: bool, settings: tuple[str, ...], ver
         check_url(redis_url)
     except ValueError as exc:
         raise UsageError(f"--redis: {exc}") from None
-    overrides = dict(parse_setting_overrides(settings))
+    overrides: dict[str, str] = dict(parse_setting_overrides(settings))
+    if verbose >= 2:
+        overrides.setdefault("LOG_LEVEL", log_level(verbose))  # the worker's base stops at INFO
     return run_worker(
-        redis_url, exit_when_idle=exit_when_idle, overrides=overrides, verbose=verbose
+        redis_url, exit_when_idle=exit_when_idle, overrides=overrides, verbose=bool(verbose)
     )

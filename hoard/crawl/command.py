@@ -15,6 +15,15 @@ import click
 
 from hoard import exitcodes
 from hoard.errors import UsageError
+from hoard.logging_options import (
+    check_flags,
+    echo_json,
+    json_option,
+    log_file_option,
+    quiet_option,
+    summary_dict,
+    verbose_option,
+)
 from hoard.options import db_option
 from sites import Site, all_sites
 
@@ -26,10 +35,15 @@ reviews a walked feed no longer shows as gone.
 
 Polite by default: robots.txt, one request at a time, at least {delay:g} s apart on the real
 site, Retry-After honoured on 429/503, an honest User-Agent ($HOARD_USER_AGENT to change it).
+A robots.txt that answers 4xx means no rules; one that cannot be read (5xx after retries, a
+network error, a body the parser rejects) means nothing may be fetched (RFC 9309): the crawl
+stops at once (robots_unreadable, exit 3).
 
-Prints one summary line; exit 3 (with the reason on stderr) when the crawl stopped because a
-page no longer looks like a review page, the site sent a challenge, block or mobile page, or it
-kept answering 429.
+Prints one summary line (--json: one JSON object instead); errors, alarms and the stop reason
+go to stderr, one line each (-v/-vv for Scrapy's log, --log-file to keep it). Exit 3 (with the
+reason on stderr) when the crawl stopped because a page no longer looks like a review page, the
+site sent a challenge, block or mobile page, it kept answering 429, or robots.txt could not be
+read.
 """
 
 
@@ -114,7 +128,10 @@ COMMON_OPTIONS = [
         metavar="NAME=VALUE",
         help="A Scrapy setting for this run, e.g. -s DOWNLOAD_DELAY=5.",
     ),
-    click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log (INFO) on stderr."),
+    verbose_option,
+    quiet_option,
+    log_file_option,
+    json_option,
     click.option(
         "--warc",
         metavar="DIR",
@@ -163,11 +180,21 @@ def crawl(name: str, site: Site, kwargs: dict[str, Any]) -> int:
     base_url = kwargs.pop("base_url")
     settings = kwargs.pop("settings")
     verbose = kwargs.pop("verbose")
+    quiet = kwargs.pop("quiet")
+    log_file = kwargs.pop("log_file")
+    as_json = kwargs.pop("as_json")
     warc = kwargs.pop("warc")
     redis_url = kwargs.pop("redis_url")
     workers = kwargs.pop("workers")
     if workers and not redis_url:
         raise UsageError("--workers goes with --redis URL (the workers share that frontier)")
+    check_flags(verbose, quiet, log_file)
+    if redis_url and (as_json or log_file):
+        flag = "--json" if as_json else "--log-file"
+        raise UsageError(
+            f"{flag} does not go with --redis: the workers keep their own logs and the run's "
+            "outcome is printed as its summary line"
+        )
     if not kwargs.pop("terms_ok"):
         refuse_forbidden(site)
     args = {k: ",".join(v) for k, v in kwargs.items() if v}
@@ -196,15 +223,21 @@ def crawl(name: str, site: Site, kwargs: dict[str, Any]) -> int:
 
         return crawl_over_redis(
             redis_url, specs, overrides, command_line, workers=workers or 0,
-            db_path=Path(db_path), verbose=verbose,
+            db_path=Path(db_path), verbose=bool(verbose),
         )  # fmt: skip
     # Through the supervisor, like `hoard update`: the archive's run lock (exit 75), SIGINT/
     # SIGTERM (130/143), data-quality alarms (3), the crawls row, a WAL checkpoint.
     from hoard.crawl.supervise import supervise
 
-    outcome = supervise(Path(db_path), specs, overrides, command_line, verbose=verbose)
+    outcome = supervise(
+        Path(db_path), specs, overrides, command_line,
+        verbose=verbose, quiet=quiet, log_file=log_file,
+    )  # fmt: skip
     assert outcome.result is not None
-    click.echo(outcome.result.summary_line())
+    if as_json:
+        echo_json(summary_dict(outcome, "crawl", db_path))
+    else:
+        click.echo(outcome.result.summary_line())
     if outcome.status == exitcodes.PARTIAL:
         click.echo(
             f"hoard: {outcome.errors} request(s) or item(s) failed; run again with --verbose "

@@ -34,6 +34,7 @@ ALARM_REASONS: dict[str, str] = {
     "retry_after_too_long": "the site asked us to come back later than HOARD_RETRY_AFTER_MAX",
     "blocked": "the site answered with a challenge or block page; the crawl stopped (it is "
     "never evaded): try again much later, or import saved pages or the site's own export",
+    "robots_unreadable": "robots.txt could not be read, so nothing may be fetched (RFC 9309)",
 }
 """Finish reasons that mean something is wrong with the site or what it sends (exit 3)."""
 INTERRUPTED_REASONS = ("shutdown", "cancelled")

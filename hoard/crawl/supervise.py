@@ -467,12 +467,15 @@ def catch_up(db_path: Path, specs: list[CrawlSpec], feeds: Iterable[str]) -> lis
     return [CrawlSpec(s.spider, {**s.args, "catch_up": ",".join(sorted(behind))}) for s in specs]
 
 
-def log_settings(path: Path | None, verbose: bool = False) -> dict[str, Any]:
-    """Scrapy settings for the log: the full log (INFO) appended to `path` if given, else on
-    stderr only errors (INFO with `verbose`)."""
+def log_settings(path: Path | None, verbose: int = 0) -> dict[str, Any]:
+    """Scrapy settings for the log: the full log (INFO, DEBUG at -vv) appended to `path` if
+    given, else on stderr only errors (INFO at -v, DEBUG at -vv)."""
+    from hoard.logging_options import log_level
+
     if path is not None:
-        return {"LOG_FILE": str(path), "LOG_FILE_APPEND": True, "LOG_LEVEL": "INFO"}
-    return {"LOG_LEVEL": "INFO" if verbose else "ERROR"}
+        level = "DEBUG" if verbose >= 2 else "INFO"
+        return {"LOG_FILE": str(path), "LOG_FILE_APPEND": True, "LOG_LEVEL": level}
+    return {"LOG_LEVEL": log_level(verbose)}
 
 
 def _spiders(specs: list[CrawlSpec]) -> list[Any]:
@@ -507,7 +510,7 @@ def supervise(
     *,
     watch_of_feed: Mapping[str, str] | None = None,
     quiet: bool = False,
-    verbose: bool = False,
+    verbose: int = 0,
     log_file: Path | None = None,
     stream: TextIO | None = None,
 ) -> Outcome:
