@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlite3
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.store import Archive, open_archive
 from items import Capture, FeedWalked
@@ -29,12 +29,17 @@ from pipelines.normalize import NormalizePipeline
 from pipelines.store import StorePipeline
 from pipelines.validate import ValidatePipeline
 
+if TYPE_CHECKING:
+    from archive.writer_process import WriterProcess
+
 STEPS = (NormalizePipeline, ValidatePipeline, DropRepeatsPipeline, StorePipeline)
 """What a review goes through, in order (one class a file in `pipelines/`)."""
 
 GONE = "hoard/reviews_gone"
 
-_BY_RUN: weakref.WeakValueDictionary[tuple[str, int | None, int], ArchiveWriter] = (
+_BY_RUN: weakref.WeakValueDictionary[
+    tuple[str, int | None, int], ArchiveWriter | WriterProcess
+] = (
     weakref.WeakValueDictionary()
 )
 
@@ -109,40 +114,58 @@ class ArchiveWriter:
         """The archive's run lock, when the writer took it itself (a plain `scrapy crawl`)."""
 
     @classmethod
-    def for_crawler(cls, crawler: Any) -> ArchiveWriter:
+    def for_crawler(cls, crawler: Any) -> ArchiveWriter | WriterProcess:
         """The one writer of the run this crawler belongs to (every crawler of a `hoard update`
-        process shares it), made from the crawler's settings on first use."""
+        process shares it), made from the crawler's settings on first use: in a process of its
+        own (`HOARD_WRITER_PROCESS`, the default), else in this one on a thread of its own
+        (`HOARD_STORE_THREAD`)."""
         settings = crawler.settings
         raw_id = settings.get("HOARD_CRAWL_ID")
         crawl_id = int(raw_id) if raw_id not in (None, "") else None
         db_path = str(settings.get("HOARD_DB", "archive.db"))
         key = (db_path, crawl_id, 0 if crawl_id is not None else id(crawler))
         writer = _BY_RUN.get(key)
-        if writer is None:
-            lock = None
-            if crawl_id is None:
-                # A plain `scrapy crawl` writes too: it holds the archive's run lock like
-                # `hoard crawl` (a second run beside it exits at once, nothing mixed).
-                from hoard.lock import ArchiveLock
+        if writer is not None:
+            return writer
+        from hoard.lock import ArchiveLock, held_fd
 
-                lock = ArchiveLock(db_path, command=f"scrapy crawl {crawler.spidercls.name}")
-                lock.acquire()
-            stats = crawler.stats
+        lock = None
+        if crawl_id is None:
+            # A plain `scrapy crawl` writes too: it holds the archive's run lock like
+            # `hoard crawl` (a second run beside it exits at once, nothing mixed).
+            lock = ArchiveLock(db_path, command=f"scrapy crawl {crawler.spidercls.name}")
+            lock.acquire()
+        stats = crawler.stats
+        command = None if crawl_id is not None else f"scrapy crawl {crawler.spidercls.name}"
+        batch_size = settings.getint("HOARD_STORE_BATCH", DEFAULT_BATCH_SIZE)
 
-            def inc(key: str, n: int) -> None:
-                # Counted on the first crawler of the run: the runner sums every crawler's stats.
-                stats.inc_value(key, n)
+        def inc(key: str, n: int) -> None:
+            # Counted on the first crawler of the run: the runner sums every crawler's stats.
+            stats.inc_value(key, n)
 
+        if settings.getbool("HOARD_WRITER_PROCESS", True):
+            from archive.writer_process import WriterProcess
+
+            writer = WriterProcess(
+                db_path,
+                crawl_id=crawl_id,
+                command=command,
+                batch_size=batch_size,
+                inc_value=inc,
+                set_value=stats.set_value,
+                lock_fd=held_fd(db_path),
+            )
+        else:
             writer = cls(
                 db_path,
                 crawl_id=crawl_id,
-                command=None if crawl_id is not None else f"scrapy crawl {crawler.spidercls.name}",
-                batch_size=settings.getint("HOARD_STORE_BATCH", DEFAULT_BATCH_SIZE),
+                command=command,
+                batch_size=batch_size,
                 background=settings.getbool("HOARD_STORE_THREAD", True),
                 inc_value=inc,
             )
-            writer.lock = lock
-            _BY_RUN[key] = writer
+        writer.lock = lock
+        _BY_RUN[key] = writer
         return writer
 
     @property
@@ -181,6 +204,14 @@ class ArchiveWriter:
                 item = step.process_item(item)
             except DropItem:
                 return
+
+    def drain(self) -> None:
+        """Write everything buffered and wait until it is written and counted."""
+        self.ctx.drain()
+
+    def count(self, key: str) -> int:
+        """How many of `key` (a `hoard/...` stat) this run counted."""
+        return self.ctx.count(key)
 
     def feed_walked(self, event: FeedWalked) -> int:
         """Mark the reviews of the feed's subject it did not show as gone, once everything

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
+from archive.errors import unreadable
 from hoard.errors import LockedError
 
 
@@ -47,6 +48,18 @@ def read_holder(path: str | Path) -> Holder:
     return Holder(int(pid) if pid.isdigit() else None, fields.get("since"), fields.get("command"))
 
 
+_HELD: dict[Path, ArchiveLock] = {}
+"""The locks this process holds, by lock file: a writer process started for the run shares the
+one it runs under (`held_fd`)."""
+
+
+def held_fd(db_path: str | Path) -> int | None:
+    """The descriptor of the lock this process holds on the archive at `db_path`, if it holds
+    one: a child handed a duplicate of it holds the same lock until both have ended."""
+    lock = _HELD.get(lock_path(db_path))
+    return lock._fd if lock is not None else None
+
+
 class ArchiveLock:
     """Exclusive, non-blocking run lock of one archive; a context manager.
 
@@ -62,9 +75,13 @@ class ArchiveLock:
 
     def acquire(self) -> ArchiveLock:
         """Take the lock or raise LockedError (exit 75) naming the holder's pid and start time."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # No O_TRUNC: until we hold the lock the file is the holder's, and its text is the message.
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # No O_TRUNC: until we hold the lock the file is the holder's, and its text is the
+            # message.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise unreadable(self.db_path, exc) from None  # a read-only folder: one line, exit 2
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -76,16 +93,23 @@ class ArchiveLock:
                 f"another run holds the archive (pid {pid}, since {since}): {self.db_path}; "
                 f"this run did nothing, try again later (lock file: {self.path})"
             ) from None
+        if self.db_path.exists() and not os.access(self.db_path, os.W_OK):
+            # Every writer takes this lock first: refuse here, before a run row or a request.
+            os.close(fd)
+            raise unreadable(self.db_path, PermissionError(13, "the file is read-only"))
         since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid={os.getpid()}\nsince={since}\ncommand={self.command}\n".encode(), 0)
         self._fd = fd
+        _HELD[self.path] = self
         return self
 
     def release(self) -> None:
         """Let the next run in (also happens by itself when the process ends)."""
         if self._fd is not None:
             fd, self._fd = self._fd, None
+            if _HELD.get(self.path) is self:
+                del _HELD[self.path]
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 

@@ -15,6 +15,7 @@ from typing import Any
 from scrapy import signals
 
 from archive.writer import ArchiveWriter
+from archive.writer_process import WriterProcess
 from items import Capture, FeedWalked
 from pipelines.context import WriteFailed
 
@@ -26,7 +27,7 @@ _INTERRUPTED_REASONS = frozenset({"shutdown", "cancelled"})
 class CapturePipeline:
     """Passes captures and feed events to the run's writer."""
 
-    def __init__(self, writer: ArchiveWriter, crawler: Any) -> None:
+    def __init__(self, writer: ArchiveWriter | WriterProcess, crawler: Any) -> None:
         self.writer = writer
         self.crawler = crawler
         writer.users += 1
@@ -46,7 +47,8 @@ class CapturePipeline:
                 self.writer.write(item)
             elif isinstance(item, FeedWalked):
                 gone = self.writer.feed_walked(item)
-                if self.crawler.stats is not None:
+                # A writer process sets the stat itself once it knows the count.
+                if gone is not None and self.crawler.stats is not None:
                     self.crawler.stats.set_value(f"hoard/feed/{item.feed}/gone", gone)
         except WriteFailed as failed:
             self._failed(failed)
@@ -69,7 +71,7 @@ class CapturePipeline:
     def close_spider(self) -> None:
         """Everything this crawler handed over is written before Scrapy reports the end."""
         try:
-            self.writer.ctx.drain()
+            self.writer.drain()
         except WriteFailed as failed:
             if self.crawler.stats is not None and not self.crawler.stats.get_value(
                 "hoard/write_failed"
@@ -96,7 +98,7 @@ class CapturePipeline:
         errors = int(get("log_count/ERROR", 0) or 0)
         if reason in _INTERRUPTED_REASONS:
             outcome = "interrupted"
-        elif errors or self.writer.ctx.count("hoard/reviews_rejected"):
+        elif errors or self.writer.count("hoard/reviews_rejected"):
             outcome = "partial"
         else:
             outcome = "ok" if reason == "finished" else reason
