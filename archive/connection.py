@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
-from archive.schema import STORE_MARK, apply_migrations
-from items import utc_now
-
-__all__ = ["connect", "utc_now"]
+__all__ = ["connect", "open_database"]
 
 PAGE_SIZE = 8192
 """Page size of a new archive file (SQLite's default is 4096): most reviews' rows (~6 KB with
@@ -52,6 +51,11 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
 
 def open_database(path: str | Path) -> Database:
     """A sqlite-utils Database on `path`, created if missing and migrated to the newest layout."""
+    # Imported here: readers (`hoard stats`, `export`, Datasette) never load sqlite-utils.
+    from sqlite_utils import Database
+
+    from archive.schema import STORE_MARK, apply_migrations
+
     conn = connect(path)
     # Marks the store's connection for the full-text triggers, which leave its writes alone.
     conn.execute(f"ATTACH DATABASE ':memory:' AS {STORE_MARK}")

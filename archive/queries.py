@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.connection import connect
-from archive.schema import TABLES
-from archive.store import decompress_body
+from archive.tables import TABLES
 from items import CONTRACT_FIELDS
 
 
@@ -279,7 +278,7 @@ def iter_pages(conn: sqlite3.Connection, ids: list[int]) -> Iterator[dict[str, A
             "fetched_at": fetched,
             "last_fetched_at": last,
             "parser_version": version,
-            "body": decompress_body(comp, blob),
+            "body": _decompress(comp, blob),
         }
 
 
@@ -448,7 +447,7 @@ def raw_page(conn: sqlite3.Connection, page_id: int) -> tuple[bytes, dict[str, A
     ).fetchone()
     if row is None:
         return None
-    return decompress_body(row[0], row[1]), json.loads(row[2] or "{}")
+    return _decompress(row[0], row[1]), json.loads(row[2] or "{}")
 
 
 def page_fetched(conn: sqlite3.Connection, sha256: str, fetched_at: str) -> bool:
@@ -459,3 +458,10 @@ def page_fetched(conn: sqlite3.Connection, sha256: str, fetched_at: str) -> bool
         (sha256, fetched_at, fetched_at),
     ).fetchone()
     return row is not None
+
+
+def _decompress(compression: str, blob: bytes) -> bytes:
+    # The store (and zstandard) load only when a page body is asked for.
+    from archive.store import decompress_body
+
+    return decompress_body(compression, blob)

@@ -21,21 +21,6 @@ MIGRATION_SET = "reviewhoard"
 
 migrations = Migrations(MIGRATION_SET)
 
-TABLES: tuple[str, ...] = (
-    "crawls",
-    "pages",
-    "subjects",
-    "authors",
-    "reviews",
-    "review_versions",
-    "reaction_counts",
-    "tags",
-    "review_tags",
-    "rejects",
-    "text_completions",
-    "extra_history",
-)
-"""The archive's tables (besides `reviews_fts` and SQLite's own), in dependency order."""
 
 _INITIAL = """
 CREATE TABLE crawls (

@@ -36,6 +36,13 @@ class LazyGroup(click.Group):
         names = [m.name for m in pkgutil.iter_modules(hoard.commands.__path__)]
         return sorted(_command_name(n) for n in names if not n.startswith("_"))
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from `hoard.commands.SUMMARIES`: `hoard --help` imports no command."""
+        rows = [(name, hoard.commands.SUMMARIES.get(name, "")) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.list_commands(ctx):
             return None

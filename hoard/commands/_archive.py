@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from archive.store import read_connection
+from archive.connection import connect
 from hoard.errors import HoardError
 
 
@@ -19,7 +19,7 @@ def open_reader(db_path: str) -> sqlite3.Connection:
     """A read-only connection to an existing archive (works while a crawl writes)."""
     require_archive(db_path)
     try:
-        return read_connection(db_path)
+        return connect(db_path, readonly=True)
     except sqlite3.Error as exc:
         raise HoardError(
             f"cannot open {db_path} as an archive ({exc}); is it a SQLite file?"

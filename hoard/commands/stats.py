@@ -7,7 +7,7 @@ import json
 import click
 
 from archive.queries import stats
-from archive.schema import TABLES
+from archive.tables import TABLES
 from hoard import exitcodes
 from hoard.commands._archive import open_reader
 from hoard.options import db_option
