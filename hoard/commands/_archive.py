@@ -6,13 +6,14 @@ import sqlite3
 from pathlib import Path
 
 from archive.connection import connect
-from hoard.errors import HoardError
+from hoard.errors import HoardError, UsageError
 
 
 def require_archive(db_path: str) -> None:
-    """Fail with one line when there is no archive yet: readers never create one."""
+    """Fail with one line, exit 2 (as for a wrong `--db`), when there is no archive yet: readers
+    never create one."""
     if not Path(db_path).is_file():
-        raise HoardError(f"no archive at {db_path}; fill one with `hoard import` or `hoard crawl`")
+        raise UsageError(f"no archive at {db_path}; fill one with `hoard import` or `hoard crawl`")
 
 
 def open_reader(db_path: str) -> sqlite3.Connection:

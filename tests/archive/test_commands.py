@@ -177,7 +177,7 @@ def test_errors_are_one_line_with_what_to_do(tmp_path: Path, mal_fixtures: Path)
     missing = tmp_path / "none.db"
     for args in (("stats",), ("export",), ("reparse",), ("serve",)):
         done = hoard(*args, "--db", str(missing))
-        assert done.returncode == 1
+        assert done.returncode == 2
         assert done.stderr == (
             f"hoard: no archive at {missing}; fill one with `hoard import` or `hoard crawl`\n"
         )

@@ -292,7 +292,7 @@ def test_an_archive_in_a_missing_folder(tmp_path: Path, mal_fixtures: Path) -> N
     missing = tmp_path / "no" / "such" / "a.db"
     for name in ("reparse", "serve"):
         done = hoard(name, "--db", str(missing))
-        assert (name, done.returncode, done.stdout) == (name, 1, "")
+        assert (name, done.returncode, done.stdout) == (name, 2, "")
         assert done.stderr == (
             f"hoard: no archive at {missing}; fill one with `hoard import` or `hoard crawl`\n"
         )
