@@ -2,8 +2,10 @@
 machine in the same run, and how many requests update runs need.
 
 Bars: crawl pages/s at least half of `scrapy bench`'s (parsing and storing must not be the
-bottleneck); an update run with nothing new asks 1 page per feed; with k new reviews at most
-ceil(k/20) + 1 pages per feed.
+bottleneck), and the 0.9 of issue 16, printed beside what parsing alone allows (the crawl's
+thread parses each page to know where to go next; the writer has its own process); an update
+run with nothing new asks 1 page per feed; with k new reviews at most ceil(k/20) + 1 pages per
+feed.
 """
 
 from __future__ import annotations
@@ -149,14 +151,21 @@ def main() -> bool:
                 "reviews each, delays off; scrapy bench: tiny link pages, nothing parsed)"
             )
             parse_ms, store_ms = parse_and_store_ms(scratch / "site", scratch)
-            ceiling = 1000 / (parse_ms + store_ms)
             print(
                 f"   parse alone {parse_ms:.1f} ms/page, archive write alone {store_ms:.1f} "
-                f"ms/page: at most {ceiling:.0f} pages/s for both in one thread"
+                f"ms/page: at most {1000 / (parse_ms + store_ms):.0f} pages/s for both on one "
+                f"thread; with the writer in its own process (as now) the crawl's thread still "
+                f"parses (where to go next depends on it): at most {1000 / parse_ms:.0f} pages/s"
             )
             share = rate / bench_rate
             ok = share >= 0.5
             verdict = "ok" if ok else "BELOW BAR"
             print(f"   crawl rate / scrapy bench rate: {share:.2f} (bar >= 0.50) {verdict}")
+            ceiling = (1000 / parse_ms) / bench_rate
+            fast = share >= 0.9
+            print(
+                f"   crawl rate / scrapy bench rate: {share:.2f} (issue 16's bar >= 0.90) "
+                f"{'ok' if fast else 'BELOW BAR'}; parsing alone allows {ceiling:.2f}"
+            )
             ok &= update_requests(site, scratch / f"round-{ROUNDS - 1}.db", ids, count)
     return ok
