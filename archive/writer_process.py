@@ -97,7 +97,8 @@ def _child(
 
     def send_counts() -> None:
         if counts:
-            conn.send(("inc", dict(counts)))
+            last = writer.ctx.last_stored if writer is not None else None
+            conn.send(("inc", dict(counts), last))
             counts.clear()
 
     writer: ArchiveWriter | None = None
@@ -201,6 +202,8 @@ class WriterProcess:
         self.lock: Any = None
         self.stats: dict[str, int] = {}
         self.failure: WriteFailed | None = None
+        self.last_stored: str | None = None
+        """The URL of the last page the child said it committed: what a failure names."""
         self._crawl_id = crawl_id
         self._inc_value = inc_value
         self._set_value = set_value
@@ -258,6 +261,7 @@ class WriterProcess:
     def _apply(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
         if kind == "inc":
+            self.last_stored = message[2] or self.last_stored
             for key, n in message[1].items():
                 self.stats[key] = self.stats.get(key, 0) + n
                 if self._inc_value is not None:
@@ -284,7 +288,7 @@ class WriterProcess:
         code = self._process.exitcode
         how = f"exit status {code}" if code is not None and code >= 0 else f"signal {-(code or 0)}"
         self.failure = self.failure or WriteFailed(
-            f"the archive's writer process died ({how})", self.db_path, None
+            f"the archive's writer process died ({how})", self.db_path, self.last_stored
         )
         self._closed = True
 

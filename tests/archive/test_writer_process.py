@@ -83,7 +83,7 @@ def test_a_killed_writer_process_is_a_failed_write_not_a_hang(tmp_path: Path):
     assert time.monotonic() - started < 10
     assert str(failed.value) == (
         f"archive write failed: the archive's writer process died (signal 9) at "
-        f"{tmp_path / 'a.db'}; nothing was stored"
+        f"{tmp_path / 'a.db'}; nothing after {CRAWL_A[0][1]} was stored"
     )
     with pytest.raises(WriteFailed):
         writer.finish()

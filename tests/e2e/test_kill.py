@@ -5,7 +5,9 @@ equals one made by a single clean run: the same reviews and versions, nothing lo
 
 from __future__ import annotations
 
+import os
 import random
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ from tests.e2e.update_support import (
     rows,
     run_hoard,
     start_hoard,
+    wait_for_reviews,
     write_config,
 )
 
@@ -97,3 +100,46 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
     assert outcomes[-1] == "ok"
     assert "running" not in outcomes  # the next run closed what the killed ones left open
     assert set(outcomes[:-1]) <= {"killed", "ok", "partial"}
+
+
+def writer_child(parent: int, timeout: float = 20) -> int:
+    """The pid of the crawl's writer process (a spawned child of `parent`)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            for pid in (task / "children").read_text().split():
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+                    return int(pid)
+        time.sleep(0.05)
+    raise AssertionError("no writer process appeared")
+
+
+def test_a_killed_writer_process_fails_the_run_and_the_next_run_completes_it(
+    site: ScratchSite, tmp_path: Path, reference: dict[str, Any]
+) -> None:
+    publish(site, slow=True)
+    config = write_config(tmp_path, site.url, WATCHES, SETTINGS)
+    db = tmp_path / "archive.db"
+    run = start_hoard("update", "-q", "--config", str(config), cwd=tmp_path)
+    child = writer_child(run.pid)
+    # Some pages committed, and the crawl told so (a batch's counts come with the next one).
+    wait_for_reviews(db, 60, run)
+    time.sleep(0.3)
+    os.kill(child, signal.SIGKILL)
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == 74, out + err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(
+        f"hoard: archive write failed: the archive's writer process died (signal 9) at {db}"
+    ), err
+    after = re.search(r"; nothing after (\S+) was stored$", last)
+    assert after is not None, last  # the last page the writer said it had committed
+    assert rows(db, "SELECT count(*) FROM pages WHERE url = ?", after.group(1)) == [(1,)]
+    assert integrity(db) == "ok"
+    outcomes = [outcome for (outcome,) in rows(db, "SELECT outcome FROM crawls ORDER BY id")]
+    assert outcomes == ["failed"]
+
+    result = run_hoard("update", "-q", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert picture(db) == reference
