@@ -16,7 +16,9 @@ ArchiveWeb.page, Heritrix, the Internet Archive) or by `hoard export`/`hoard cra
 
 The format is warcio's business (records, gzip members, digests, HTTP headers); this module only
 decides what a record means for the archive and finds the next record after damage. Memory stays
-constant: one record's payload at a time, plus a small index of imported payloads for revisits.
+constant: one record's payload at a time (a few per parser process when `hoard.parse_pool` reads
+them: `WarcImport.pending()` reads records ahead, `finish()` takes each result in order), plus a
+small index of imported payloads for revisits.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import zstandard
 from warcio.archiveiterator import ArchiveIterator
@@ -40,6 +42,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from items import Capture
 from parsers import PageError
 from sites import Site, all_sites, site_for_url, site_named
+
+if TYPE_CHECKING:
+    from hoard.parse_pool import PageRead, PageTask, ParsePool
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_MAGIC = b"WARC/1."
@@ -481,8 +486,10 @@ def page_capture(
 ) -> Capture:
     """A page read by its site as a crawl reads it: a review page's reviews, or a follow-up
     page's whole texts (Letterboxd's full text of a cut review). PageError when it is neither."""
-    parser = site.parser
-    capture = Capture(
+    from hoard.parse_pool import read_with
+
+    reviews, completions = read_with(site, url, body)
+    return Capture(
         url=url,
         final_url=final_url or url,
         status=status,
@@ -490,18 +497,10 @@ def page_capture(
         body=body,
         fetched_at=fetched_at,
         site=site.key,
-        parser_version=parser.PARSER_VERSION,
+        parser_version=site.parser.PARSER_VERSION,
+        reviews=reviews,
+        completions=completions,
     )
-    try:
-        capture.reviews = parser.parse(body, url).reviews
-    except PageError as refused:
-        try:
-            capture.completions = list(site.read_follow_up(body, url))
-        except (PageError, NotImplementedError):
-            raise refused from None
-        if not capture.completions:
-            raise refused from None
-    return capture
 
 
 def _flat_headers(http: StatusAndHeaders, decoded: bool) -> dict[str, str]:
@@ -544,7 +543,12 @@ class WarcImport:
         self.originals: dict[str, tuple[str, int]] = {}
         """Payload digest or record id -> (file, offset) of a response imported: what a revisit
         may refer to."""
+        self.sent: dict[str, tuple[str, int]] = {}
+        """The same for every response handed to a parser, kept or not yet known: where a revisit
+        read ahead finds its payload."""
         self.reader: WarcReader | None = None
+        self._readers: dict[str, WarcReader] = {}
+        """The reader of each file read (how it is compressed): where revisits find payloads."""
         self._done_bytes = 0
 
     @property
@@ -596,14 +600,31 @@ class WarcImport:
         return None
 
     def captures(
-        self, path: str, on_record: Callable[[], None] | None = None
+        self, path: str, on_record: Callable[[], None] | None = None, pool: ParsePool | None = None
     ) -> Iterator[Capture | Damage]:
         """The captures of one WARC file, in file order, and a Damage for each damaged record.
         NotWarc when the file is not a WARC file. `on_record` is called after every record
-        (for a progress line)."""
+        (for a progress line). `pool`: the processes that run the parsers (default: this one)."""
+        from hoard.parse_pool import ParsePool
+
+        for item, read in (pool or ParsePool(1)).map(self.pending(path, on_record)):
+            if isinstance(item, Damage):
+                yield item
+                continue
+            assert read is not None
+            capture = self.finish(item, read)
+            if capture is not None:
+                yield capture
+
+    def pending(
+        self, path: str, on_record: Callable[[], None] | None = None
+    ) -> Iterator[tuple[Damage | PendingRecord, PageTask | None]]:
+        """The reading half of `captures()`: each damage (without a task), and each record to
+        archive with the task that runs its parser; give each record's result to `finish()`,
+        in this order. NotWarc when the file is not a WARC file."""
         self.tally.files += 1
         reader = WarcReader(path, self._wanted)
-        self.reader = reader
+        self.reader = self._readers[path] = reader
         try:
             for item in reader:
                 self.tally.records += 1
@@ -611,76 +632,163 @@ class WarcImport:
                     on_record()
                 if isinstance(item, Damage):
                     self.tally.damaged += 1
-                    yield item
+                    yield item, None
                     continue
                 if item.skipped is not None:
                     self.tally.skipped[item.skipped] += 1
                     continue
-                capture = self._capture(path, reader, item)
-                if capture is not None:
-                    self.tally.archived += 1
-                    self.tally.reviews += len(capture.reviews)
-                    yield capture
+                pending = self._pending(path, reader, item)
+                if pending is not None:
+                    yield pending, pending.task()
         finally:
             self._done_bytes += reader.position
             self.tally.bytes = self._done_bytes
             self.reader = None
 
-    def _capture(self, path: str, reader: WarcReader, record: WarcRecord) -> Capture | None:
+    def finish(self, pending: PendingRecord, read: PageRead) -> Capture | None:
+        """The capture of a record `pending()` gave, once its parser read it (None when the
+        parser refused it, or a revisit's original turned out refused: counted as skipped)."""
+        if pending.revisit is not None:
+            where = self._original(pending.revisit)
+            if where is None:
+                self.tally.skipped["revisit_unknown"] += 1
+                return None
+            if where != pending.location:
+                # The original read ahead was not the one kept (one of several of the same
+                # payload digest refused): read the kept one, here, as one process would.
+                from hoard.parse_pool import read_task
+
+                assert pending.record is not None
+                again = self._revisit_of(pending.record, where)
+                if again is None:
+                    self.tally.skipped["revisit_unknown"] += 1
+                    return None
+                pending = again
+                read = read_task(pending.task())
+        if read.refused is not None:
+            self.tally.skipped["refused"] += 1
+            return None
+        capture = Capture(
+            url=pending.url,
+            final_url=pending.final_url,
+            status=pending.status,
+            headers=pending.headers,
+            body=pending.body,
+            fetched_at=pending.fetched_at,
+            site=read.site,
+            parser_version=read.parser_version,
+            reviews=read.reviews,
+            completions=read.completions,
+        )
+        if pending.revisit is not None:
+            self.tally.revisits += 1
+        else:
+            for key in pending.keys:
+                self.originals[key] = pending.location
+        self.tally.archived += 1
+        self.tally.reviews += len(capture.reviews)
+        return capture
+
+    def _original(self, keys: tuple[str | None, ...]) -> tuple[str, int] | None:
+        """Where the response a revisit names was imported (kept by its parser), if it was."""
+        for key in keys:
+            if key and key in self.originals:
+                return self.originals[key]
+        return None
+
+    def _pending(self, path: str, reader: WarcReader, record: WarcRecord) -> PendingRecord | None:
         if record.type == "revisit":
             return self._revisit(path, reader, record)
         if record.body is None:
             return None
-        capture = self._read(record, record, record.http)
-        if capture is not None:
-            for key in (record.header("WARC-Payload-Digest"), record.header("WARC-Record-ID")):
-                if key:
-                    self.originals[key] = (path, record.offset)
-        return capture
+        pending = self._read(record, record, record.http)
+        if pending is not None:
+            pending.location = (path, record.offset)
+            pending.keys = tuple(
+                key
+                for key in (record.header("WARC-Payload-Digest"), record.header("WARC-Record-ID"))
+                if key
+            )
+            for key in pending.keys:
+                self.sent[key] = pending.location
+        return pending
 
-    def _revisit(self, path: str, reader: WarcReader, record: WarcRecord) -> Capture | None:
-        """A revisit: the earlier payload it names, seen again at the revisit's date."""
-        where = None
-        for key in (record.header("WARC-Refers-To"), record.header("WARC-Payload-Digest")):
-            if key and key in self.originals:
-                where = self.originals[key]
-                break
-        original = None
-        if where is not None:
-            source = reader if where[0] == path else WarcReader(where[0], lambda r: True)
-            original = source.record_at(where[1])
-        if original is None or original.body is None:
+    def _revisit(self, path: str, reader: WarcReader, record: WarcRecord) -> PendingRecord | None:
+        """A revisit: the earlier payload it names, seen again at the revisit's date. Read ahead
+        of the original's own result (parsers may still be reading it): `finish()` checks that
+        the original was kept."""
+        keys = (record.header("WARC-Refers-To"), record.header("WARC-Payload-Digest"))
+        where = next((self.sent[key] for key in keys if key and key in self.sent), None)
+        if where is None:
             self.tally.skipped["revisit_unknown"] += 1
+            return None
+        pending = self._revisit_of(record, where)
+        if pending is None:
+            self.tally.skipped["revisit_unknown"] += 1
+        return pending
+
+    def _revisit_of(self, record: WarcRecord, where: tuple[str, int]) -> PendingRecord | None:
+        """The revisit `record` holding the payload of the response at `where`."""
+        source = self._readers.get(where[0]) or WarcReader(where[0], lambda r: True)
+        original = source.record_at(where[1])
+        if original is None or original.body is None:
             return None
         # The revisit's own HTTP headers when it kept them (a 304 answers for the original).
         http = record.http if record.http is not None and record.status == 200 else original.http
-        capture = self._read(record, original, http)
-        if capture is not None:
-            self.tally.revisits += 1
-        return capture
+        pending = self._read(record, original, http)
+        if pending is not None:
+            pending.revisit = (
+                record.header("WARC-Refers-To"),
+                record.header("WARC-Payload-Digest"),
+            )
+            pending.location = where
+            pending.record = record
+        return pending
 
     def _read(
         self, record: WarcRecord, payload: WarcRecord, http: StatusAndHeaders | None
-    ) -> Capture | None:
-        """The capture of `record` (its URL and date) holding `payload`'s body."""
+    ) -> PendingRecord | None:
+        """The page of `record` (its URL and date) holding `payload`'s body, for its parser."""
         resolved = self.resolve(record)
         fetched = warc_date(record.header("WARC-Date"))
         if resolved is None or payload.body is None or fetched is None or http is None:
             self.tally.skipped["no_site" if resolved is None else "other"] += 1
             return None
         site, url = resolved
-        final_url = record.header(FINAL_URL_HEADER) or record.uri
-        status = int(http.get_statuscode() or 200)
-        try:
-            return page_capture(
-                site,
-                url,
-                payload.body,
-                fetched_at=fetched,
-                final_url=final_url,
-                status=status,
-                headers=_flat_headers(http, payload.decoded),
-            )
-        except PageError:
-            self.tally.skipped["refused"] += 1
-            return None
+        return PendingRecord(
+            site=site.key,
+            url=url,
+            final_url=record.header(FINAL_URL_HEADER) or record.uri,
+            status=int(http.get_statuscode() or 200),
+            headers=_flat_headers(http, payload.decoded),
+            body=payload.body,
+            fetched_at=fetched,
+        )
+
+
+@dataclass(slots=True)
+class PendingRecord:
+    """A record to archive, read and waiting for its parser's result (it stays in the main
+    process: only `task()` travels to a worker)."""
+
+    site: str
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes = field(repr=False)
+    fetched_at: str
+    location: tuple[str, int] = ("", 0)
+    """(file, offset) of the response whose payload this is."""
+    keys: tuple[str, ...] = ()
+    """A response's payload digest and record id: what later revisits may name."""
+    revisit: tuple[str | None, ...] | None = None
+    """A revisit's WARC-Refers-To and payload digest (None for a response)."""
+    record: WarcRecord | None = field(default=None, repr=False)
+    """A revisit's own record (to read its original again if need be)."""
+
+    def task(self) -> PageTask:
+        """What its parser needs."""
+        from hoard.parse_pool import PageTask
+
+        return PageTask(self.body, self.url, self.site)

@@ -6,28 +6,67 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from archive.writer import ArchiveWriter
 from hoard import exitcodes
-from hoard.commands.extract import address_of, read_page
+from hoard.commands.extract import read_page
 from hoard.errors import HoardError, UsageError
 from hoard.lock import ArchiveLock, close_abandoned
 from hoard.options import db_option
-from hoard.warc_input import Damage, NotWarc, WarcImport, is_warc_path, page_capture
-from items import utc_now
+from hoard.warc_input import Damage, NotWarc, WarcImport, is_warc_path
+from items import Capture, utc_now
 from parsers import PageError
 from pipelines.context import WriteFailed
 from sites import Site, site_for_url, site_named
 
+if TYPE_CHECKING:
+    from hoard.parse_pool import ParsePool
+
 FLUSH_BYTES = 64 * 1024 * 1024
 """Page bytes handed to the writer after which its batch is written, whatever its reviews: keeps
 memory flat on a WARC of many pages without reviews."""
+POOL_BYTES = 2 * 1024 * 1024
+"""Input below which the parsers run in this process unless --jobs says otherwise: a pool of
+worker processes takes about 0.3 s to start, more than it saves on a few pages."""
+
+
+@dataclass(slots=True)
+class SavedPage:
+    """A saved page read, waiting for its parser's result."""
+
+    path: str
+    body: bytes = field(repr=False)
+
+
+@dataclass(slots=True, frozen=True)
+class Said:
+    """A line for stderr in the place of an input that could not be read (a failed page when
+    `failed`; a damaged WARC record is counted by the WARC tally instead); no line: a WARC
+    file starts."""
+
+    line: str
+    failed: bool = True
+
+
+def _jobs(jobs: int | None, pages: tuple[str, ...], warcs: set[str]) -> int:
+    """Worker processes for these inputs (`hoard.parse_pool.pool_jobs`): never more than saved
+    pages (when no WARC file holds an unknown number), and by default none for less than
+    `POOL_BYTES` of input."""
+    from hoard.parse_pool import pool_jobs
+
+    size = 0
+    for page in pages:
+        with suppress(OSError):
+            size += os.path.getsize(page) if page != "-" else 0
+    return pool_jobs(jobs, 0 if warcs else len(pages), size >= POOL_BYTES)
 
 
 def _read(page: str) -> bytes:
@@ -105,6 +144,14 @@ class Progress:
     help="When the saved pages were captured (ISO 8601, e.g. 2018-12-01T00:00:00Z); default "
     "now. A WARC record has its own date (WARC-Date).",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Processes that run the parsers, beside this one that writes (default: the number of "
+    "cores; 1: everything in this process). The archive is the same whatever N is.",
+)
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def command(
@@ -113,6 +160,7 @@ def command(
     site: str | None,
     base_url: str | None,
     fetched_at: str | None,
+    jobs: int | None,
     db_path: str,
     as_json: bool,
 ) -> int:
@@ -130,6 +178,11 @@ def command(
     pages of no known site are skipped and counted; a damaged record is reported with its
     offset and the rest of the file is read. On a terminal a progress line shows records, MB
     and reviews.
+
+    Pages are parsed by --jobs worker processes (default: one per core; 1, or less than 2 MB
+    of input without --jobs: all in this process) while this process writes: the archive is
+    the same whatever --jobs is, pages are written in the order given, and Ctrl-C stops it
+    cleanly (exit 130, what was written stays).
 
     One run at a time: like a crawl, an import holds the archive's run lock, so beside a
     running `hoard crawl`/`update`/`reparse` it exits 75 at once and writes nothing (run it
@@ -163,12 +216,15 @@ def command(
     if base_url:
         args["base_url"] = base_url
 
-    def _import() -> int:
-        writer = ArchiveWriter(db_path, command="hoard import", args=args)
+    def _import(pool: ParsePool, warc_paths: set[str]) -> int:
+        # With workers parsing, this process only writes: batches are written on a thread of
+        # their own while it goes on handing pages out (SQLite works without the GIL).
+        writer = ArchiveWriter(db_path, command="hoard import", args=args, background=pool.jobs > 1)
         warcs = WarcImport(site=site_named(site) if site else None, base_url=base_url)
         progress = Progress(sys.stderr)
         failed = archived = warc_files = 0
         page_reviews = 0
+        unwritten = 0
 
         def complain(line: str) -> None:
             progress.clear()
@@ -178,61 +234,88 @@ def command(
             tally = warcs.tally
             progress.update(tally.records, warcs.bytes_read, tally.reviews + page_reviews)
 
-        try:
+        from hoard.parse_pool import PageTask, WorkerDied, whole
+
+        def tasks() -> Iterator[tuple[Any, PageTask | None]]:
+            """Every page of the inputs, in order, with the task that reads it; what cannot be
+            read is a line to say, in its place."""
+            nonlocal warc_files
             for page in pages:
-                if is_warc_path(page):
+                if page in warc_paths:
                     warc_files += 1
-                    unwritten = 0
+                    yield Said("", failed=False), None  # a new file: its own flush budget
                     try:
-                        for item in warcs.captures(page, on_record=show):
-                            if isinstance(item, Damage):
-                                complain(item.line(page))
-                                continue
-                            writer.write(item)
-                            # The writer batches by reviews; pages without any would pile up.
-                            unwritten += len(item.body)
-                            if unwritten > FLUSH_BYTES:
-                                writer.ctx.flush()
-                                unwritten = 0
+                        for record, task in warcs.pending(page, on_record=show):
+                            if isinstance(record, Damage):
+                                yield Said(record.line(page), failed=False), None
+                            else:
+                                yield record, task
                     except NotWarc as exc:
-                        failed += 1
-                        complain(f"{page}: {exc}")
+                        yield Said(f"{page}: {exc}"), None
                     except OSError as exc:
-                        failed += 1
-                        complain(
-                            f"{page}: cannot read the file ({exc.strerror or exc}); check the path"
-                        )
+                        reason = exc.strerror or exc
+                        yield Said(f"{page}: cannot read the file ({reason}); check the path"), None
                     continue
                 try:
                     body = _read(page)
                 except HoardError as exc:  # one unreadable file: said, and the rest are kept
-                    failed += 1
-                    complain(str(exc))
+                    yield Said(str(exc)), None
                     continue
-                try:
-                    if chosen is not None and url is not None:
-                        page_site, page_url = chosen, url
+                # With --url, the page is read there; else at the address it names itself.
+                yield SavedPage(page, body), PageTask(body, url, chosen.key if chosen else None)
+
+        try:
+            for item, read in pool.map(tasks()):
+                if isinstance(item, Said):
+                    failed += item.failed
+                    if item.line:
+                        complain(item.line)
                     else:
-                        page_site, page_url = address_of(body, chosen)
-                    capture = page_capture(
-                        page_site,
-                        page_url,
-                        body,
+                        unwritten = 0
+                elif isinstance(item, SavedPage):
+                    assert read is not None
+                    if read.refused is not None:
+                        failed += 1
+                        complain(f"{item.path}: {read.refused}")
+                        continue
+                    capture = Capture(
+                        url=read.url,
+                        final_url=read.url,
+                        status=200,
+                        headers={"x-hoard-imported-from": os.path.basename(item.path)},
+                        body=item.body,
                         fetched_at=fetched_at or utc_now(),
-                        headers={"x-hoard-imported-from": os.path.basename(page)},
+                        site=read.site,
+                        parser_version=read.parser_version,
+                        reviews=read.reviews,
+                        completions=read.completions,
                     )
-                except PageError as exc:
-                    failed += 1
-                    complain(f"{page}: {exc.reason}")
-                    continue
-                writer.write(capture)
-                archived += 1
-                page_reviews += len(capture.reviews)
+                    with whole():
+                        writer.write(capture)
+                    archived += 1
+                    page_reviews += len(read.reviews)
+                else:
+                    assert read is not None
+                    record = warcs.finish(item, read)
+                    if record is None:
+                        continue
+                    with whole():
+                        writer.write(record)
+                    # The writer batches by reviews; pages without any would pile up.
+                    unwritten += len(record.body)
+                    if unwritten > FLUSH_BYTES:
+                        writer.ctx.flush()
+                        unwritten = 0
         except WriteFailed as exc:
             progress.clear()
             with suppress(WriteFailed):
                 writer.finish("failed", errors=failed + 1, finish_reason="archive_write_failed")
             raise HoardError(str(exc), exitcodes.WRITE_FAILED) from None
+        except WorkerDied as exc:
+            progress.clear()
+            with suppress(WriteFailed):
+                writer.finish("failed", errors=failed + 1, finish_reason="parser_process_died")
+            raise HoardError(f"{exc}; the pages before it are stored") from None
         except KeyboardInterrupt:
             progress.clear()
             with suppress(WriteFailed):
@@ -276,4 +359,9 @@ def command(
     # mixes with nothing (exit 75), and a killed import's row is closed by the next run.
     with ArchiveLock(Path(db_path), command="hoard import"):
         close_abandoned(Path(db_path), sys.stderr)
-        return _import()
+        from hoard.parse_pool import ParsePool
+
+        # Workers start (and load the parsers) while this process opens the archive.
+        warcs = {page for page in pages if page != "-" and is_warc_path(page)}
+        with ParsePool(_jobs(jobs, pages, warcs)) as pool:
+            return _import(pool, warcs)

@@ -22,6 +22,7 @@ from hoard.lock import ArchiveLock, held_fd
 from items import FeedWalked
 from pipelines.context import WriteFailed
 from tests.archive.test_capture_writer import CRAWL_A, CRAWL_B, archive_rows, crawl_captures
+from tests.conftest import fixtures_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,14 +114,18 @@ time.sleep(60)  # killed here
 
 def test_a_killed_crawl_loses_nothing_acknowledged_and_the_lock_outlives_it(tmp_path: Path):
     db = tmp_path / "a.db"
+    env = {**os.environ, "REVIEW_FIXTURES": str(fixtures_dir())}  # skips here when missing
     crawl = subprocess.Popen(
         [sys.executable, "-c", KILLED_CRAWL, str(db)],
         cwd=ROOT,
+        env=env,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert crawl.stdout is not None
-    writer_pid = int(crawl.stdout.readline())
+    line = crawl.stdout.readline()
+    assert line.strip().isdigit(), f"the crawl did not start: {crawl.communicate(timeout=30)}"
+    writer_pid = int(line)
     time.sleep(0.5)
     crawl.send_signal(signal.SIGKILL)
     crawl.wait()
