@@ -35,12 +35,18 @@ from scrapy import Request, Spider
 
 from hoard.distributed import keys
 from hoard.distributed.link import RedisLink
+from hoard.distributed.wire import item_fields
 from items import Capture, FeedWalked, utc_now
 
 logger = logging.getLogger(__name__)
 
 CARRIED_META = ("feed", "page", "hoard_feed")
 """Request meta that travels with a request between machines (the rest is local state)."""
+CLAIM_SECONDS = 1.0
+"""Longest time between two looks (`XAUTOCLAIM`) for the requests a dead worker left in a
+host's stream (a third of the visibility timeout when that is shorter). They are claimable only
+once the visibility timeout has passed anyway; a look before every take cost a round trip to
+Redis per page."""
 MAX_DELIVERIES = 5
 """A request delivered this many times without being acknowledged (it kills every worker that
 takes it) is given up with an error instead of going round for ever."""
@@ -302,12 +308,14 @@ _ACQUIRE = """
 local paused = redis.call('pttl', KEYS[2])
 if paused > 0 then return paused end
 if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+if redis.call('get', KEYS[1]) ~= 'delay' then return -1 end
 local left = redis.call('pttl', KEYS[1])
 if left < 1 then return 1 end
 return left
 """
 """Take a host's lease unless it is paused (429/503) or someone holds it (a request in flight,
-or the delay after one); 0 when taken, else milliseconds to wait."""
+or the delay after one): 0 when taken, -1 while a request is in flight (its end is not known),
+else the milliseconds the delay or the pause has left."""
 
 
 class JobFrontier:
@@ -321,6 +329,9 @@ class JobFrontier:
         self.run_id = run_id
         self.consumer = consumer
         self.visibility_ms = max(1, int(visibility * 1000))
+        self.claim_seconds = min(CLAIM_SECONDS, visibility / 3)
+        self._next_claim: dict[str, float] = {}
+        """Stream -> when to look again for entries a dead worker left there."""
         self.hosts: set[str] = set()
         """Hosts whose stream and group exist (known from Redis or made by this worker)."""
         self._release = link.client.register_script(_RELEASE)
@@ -337,31 +348,42 @@ class JobFrontier:
 
     def take(self, host: str) -> Entry | None:
         """A request of this job to `host`: one a dead worker left pending past the visibility
-        timeout first, else a new one; None when there is neither."""
+        timeout first (looked for at most every `claim_seconds`), else a new one; None when
+        there is neither."""
         stream = keys.queue(self.job_id, host)
+        now = time.monotonic()
+        claim = now >= self._next_claim.get(stream, 0.0)
 
         def read(r: Any) -> Entry | None:
             try:
-                claimed = r.xautoclaim(
-                    stream, keys.WORKERS_GROUP, self.consumer, self.visibility_ms, "0-0", count=1
-                )
+                if claim:
+                    entry = self._claim(r, stream, host)
+                    if entry is not None:
+                        return entry  # there may be more: look again at the next take
+                    self._next_claim[stream] = now + self.claim_seconds
+                got = r.xreadgroup(keys.WORKERS_GROUP, self.consumer, {stream: ">"}, count=1)
             except redis.ResponseError as exc:
                 if "NOGROUP" in str(exc):
                     return None  # the run was closed and its streams removed meanwhile
                 raise
-            entries = claimed[1] if claimed else []
-            if entries:
-                entry_id, fields = entries[0]
-                detail = r.xpending_range(stream, keys.WORKERS_GROUP, entry_id, entry_id, 1)
-                times = int(detail[0]["times_delivered"]) if detail else 1
-                return Entry(stream, _str(entry_id), host, fields[b"req"], times)
-            got = r.xreadgroup(keys.WORKERS_GROUP, self.consumer, {stream: ">"}, count=1)
             for _, items in got or []:
                 for entry_id, fields in items:
                     return Entry(stream, _str(entry_id), host, fields[b"req"])
             return None
 
         return self.link.call(read)
+
+    def _claim(self, r: Any, stream: str, host: str) -> Entry | None:
+        claimed = r.xautoclaim(
+            stream, keys.WORKERS_GROUP, self.consumer, self.visibility_ms, "0-0", count=1
+        )
+        entries = claimed[1] if claimed else []
+        if not entries:
+            return None
+        entry_id, fields = entries[0]
+        detail = r.xpending_range(stream, keys.WORKERS_GROUP, entry_id, entry_id, 1)
+        times = int(detail[0]["times_delivered"]) if detail else 1
+        return Entry(stream, _str(entry_id), host, fields[b"req"], times)
 
     def state(self) -> tuple[bool, str | None]:
         """(finished, stop reason) of the job now."""
@@ -371,7 +393,8 @@ class JobFrontier:
     # -- politeness --
 
     def acquire(self, host: str, token: str) -> int:
-        """Take `host`'s lease for a request in flight: 0 when taken, else ms to wait."""
+        """Take `host`'s lease for a request in flight: 0 when taken, -1 while another request
+        is in flight there, else the ms its delay (or a pause) has left."""
         ms = self.link.call(
             lambda r: self._acquire(
                 keys=[keys.lease(host), keys.pause(host)], args=[token, self.visibility_ms]
@@ -424,6 +447,7 @@ class JobFrontier:
         through Redis outages; an entry no longer pending (the transaction went through before
         the connection broke) is not committed twice."""
         fingerprints = [r.fingerprint for r in requests if r.fingerprint is not None]
+        payloads = [item_fields(item) for item in items]  # once, not again on a retry
         attempt = 0
 
         def run(r: Any) -> None:
@@ -440,13 +464,8 @@ class JobFrontier:
                 known = r.smismember(keys.job_hosts(self.job_id), new_hosts)
                 hosts |= {h for h, was in zip(new_hosts, known, strict=True) if was}
             pipe = r.pipeline(transaction=True)
-            for item in items:
-                kind = "capture" if isinstance(item, Capture) else "walked"
-                data = item.to_bytes()
-                pipe.xadd(
-                    keys.CAPTURES,
-                    {"run": self.run_id, "job": self.job_id, "kind": kind, "data": data},
-                )
+            for payload in payloads:
+                pipe.xadd(keys.CAPTURES, {"run": self.run_id, "job": self.job_id, **payload})
             if items:
                 pipe.hincrby(keys.run(self.run_id), "captures", len(items))
             _queue(pipe, self.job_id, fresh, hosts)

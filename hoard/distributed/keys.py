@@ -27,7 +27,8 @@ WRITER_CONSUMER = "writer"
 
 
 def run(run_id: str) -> str:
-    """Hash: command, jobs, watch_of_feed, crawl_id, captures/written counts, outcome."""
+    """Hash: command, jobs, watch_of_feed, crawl_id, captures/written counts, outcome (status,
+    summary, seconds from submission to closing...)."""
     return f"{PREFIX}:run:{run_id}"
 
 

@@ -5,11 +5,13 @@ requests to it, and a 429/503's wait, whatever the number of workers.
 sends passes it: feed pages, follow-ups, retries, redirects and robots.txt alike. Before a
 request goes out it takes the host's lease in Redis (`SET NX PX`, Redis' documented lock),
 waiting (without blocking the reactor) while another worker has a request to that host in
-flight, while the delay after the last one runs, or while the host asked everyone to wait. When
-the answer (or the error) is back, the lease is given back as the site's delay: the key stays
-for that many milliseconds, so no worker asks the host anything sooner. A 429 or 503 also sets
-the host's pause for the wait its Retry-After asks (or the backoff `RetryAfterMiddleware` will
-use), so every worker waits, not only the one that was told.
+flight (asking again every few milliseconds), while one of this worker's own is (until its
+answer gives the lease back here), and while the delay after the last one runs or the host
+asked everyone to wait (as long as Redis says is left). When the answer (or the error) is back,
+the lease is given back as the site's delay: the key stays for that many milliseconds, so no
+worker asks the host anything sooner. A 429 or 503 also sets the host's pause for the wait its
+Retry-After asks (or the backoff `RetryAfterMiddleware` will use), so every worker waits, not
+only the one that was told.
 
 A worker that dies holding a lease loses it when the lease expires (the visibility timeout); a
 live worker renews what it holds (`JobFrontier.touch`).
@@ -36,7 +38,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.002
-"""Longest wait between two tries for a lease held by a request in flight."""
+"""Wait between two tries for a lease another worker's request in flight holds."""
+OWN_WAIT_SECONDS = 1.0
+"""Longest wait for this worker's own request in flight before asking Redis again (its answer
+gives the lease back at once; this only bounds a lease lost meanwhile)."""
 LEASE_META = "hoard_lease"
 
 
@@ -50,6 +55,8 @@ class HostLeaseMiddleware:
         self.base = settings.getfloat("HOARD_BACKOFF_BASE", 5.0)
         self.cap = settings.getfloat("HOARD_BACKOFF_CAP", 300.0)
         self.max_wait = settings.getfloat("HOARD_RETRY_AFTER_MAX", 3600.0)
+        self._waiting: dict[str, list[asyncio.Future[None]]] = {}
+        """Host -> requests of this worker waiting for its own request in flight there."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HostLeaseMiddleware:
@@ -70,7 +77,12 @@ class HostLeaseMiddleware:
             if wait_ms == 0:
                 break
             waited = True
-            await asyncio.sleep(min(wait_ms / 1000, POLL_SECONDS))
+            if wait_ms > 0:  # the delay after a request, or a pause: its end is known
+                await asyncio.sleep(wait_ms / 1000)
+            elif host in self.ctx.leases:
+                await self._given_back(host)
+            else:  # another worker's request is in flight: its end is not known here
+                await asyncio.sleep(POLL_SECONDS)
         if waited:
             self._inc("waited")
         self.ctx.leases[host] = token
@@ -94,6 +106,20 @@ class HostLeaseMiddleware:
         """The request failed: the lease goes back all the same (with the delay)."""
         self._give_back(request)
 
+    async def _given_back(self, host: str) -> None:
+        """Until this worker's own request in flight to `host` gives the lease back (no need
+        to ask Redis meanwhile), or `OWN_WAIT_SECONDS` at most."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(host, []).append(waiter)
+        try:
+            await asyncio.wait_for(waiter, OWN_WAIT_SECONDS)
+        except TimeoutError:
+            pass
+        finally:
+            waiting = self._waiting.get(host, [])
+            if waiter in waiting:
+                waiting.remove(waiter)
+
     def _give_back(self, request: Request) -> str | None:
         lease = request.meta.pop(LEASE_META, None)
         if lease is None:
@@ -102,6 +128,9 @@ class HostLeaseMiddleware:
         if self.ctx.leases.get(host) == token:
             del self.ctx.leases[host]
         self.ctx.frontier.release(host, token, self.ctx.delay)
+        for waiter in self._waiting.pop(host, []):
+            if not waiter.done():
+                waiter.set_result(None)
         return str(host)
 
     def _inc(self, what: str) -> None:

@@ -72,6 +72,8 @@ while the first is parsed (more would only keep them from other workers)."""
 PULL_SECONDS = 0.05
 STATE_SECONDS = 0.5
 DISCOVER_SECONDS = 0.1
+DISCOVER_BUSY_SECONDS = 0.5
+"""While a job runs, new jobs are looked for less often (a run's jobs all arrive together)."""
 LEASE_MIDDLEWARE = "hoard.distributed.politeness.HostLeaseMiddleware"
 ENTRY_META = "hoard_entry"
 FEED_META = "hoard_feed"
@@ -95,6 +97,23 @@ class JobContext:
     """The crawler's numeric stats as last handed to Redis (the next commit sends the rest)."""
     texts_sent: set[str] = field(default_factory=set)
     pull: Callable[[], None] = lambda: None
+
+    def commit(
+        self,
+        entry: Entry | None,
+        items: list[Capture | FeedWalked],
+        requests: list[Outgoing],
+        counts: dict[str, int],
+        texts: dict[str, str],
+        stop: str | None = None,
+    ) -> None:
+        """`JobFrontier.commit`, then a pull (the response's next requests are in the frontier
+        now). Done on the reactor's thread: a commit thread was measured slower (the JSON holds
+        the GIL, and handing it back and forth costs more than the round trips it would hide)."""
+        from twisted.internet import reactor
+
+        self.frontier.commit(entry, items, requests, counts, texts, stop=stop)
+        cast(Any, reactor).callLater(0, self.pull)
 
     def stats_delta(self, stats: dict[str, Any]) -> tuple[dict[str, int], dict[str, str]]:
         """The crawler's counts since the last call, and the text stats not sent yet."""
@@ -223,10 +242,11 @@ class WorkerSpider(ReviewSpider):
         if entry is not None or items or outgoing or stop:
             assert self.crawler.stats is not None
             counts, texts = ctx.stats_delta(self.crawler.stats.get_stats())
-            ctx.frontier.commit(entry, items, outgoing, counts, texts, stop=stop)
-        from twisted.internet import reactor
+            ctx.commit(entry, items, outgoing, counts, texts, stop=stop)
+        else:
+            from twisted.internet import reactor
 
-        cast(Any, reactor).callLater(0, ctx.pull)
+            cast(Any, reactor).callLater(0, ctx.pull)
         if error is not None:
             raise error
         return iter(())
@@ -277,6 +297,7 @@ class FrontierScheduler:
         self.stopping = False
         self._loops: list[Any] = []
         self._checked = 0.0
+        self._hosts_checked = 0.0
         ctx.pull = self.pull
 
     @classmethod
@@ -311,7 +332,7 @@ class FrontierScheduler:
             self.ready.append(request)
             return True
         spider = cast(WorkerSpider, self.crawler.spider)
-        self.ctx.frontier.commit(None, [], [spider._outgoing(request)], {}, {})
+        self.ctx.commit(None, [], [spider._outgoing(request)], {}, {})
         return True
 
     def next_request(self) -> Request | None:
@@ -353,7 +374,12 @@ class FrontierScheduler:
         held_per_host: dict[str, int] = {}
         for mine in self.ctx.held.values():
             held_per_host[mine.host] = held_per_host.get(mine.host, 0) + 1
-        for host in sorted(self.ctx.frontier.refresh_hosts()):
+        if now - self._hosts_checked >= STATE_SECONDS or not self.ctx.frontier.hosts:
+            # Hosts this worker queued requests to are known from its commits; those of other
+            # workers' are looked up now and then, not before every take.
+            self._hosts_checked = now
+            self.ctx.frontier.refresh_hosts()
+        for host in sorted(self.ctx.frontier.hosts):
             while held_per_host.get(host, 0) < self.prefetch:
                 entry = self.ctx.frontier.take(host)
                 if entry is None:
@@ -372,7 +398,7 @@ class FrontierScheduler:
     def _give_up(self, entry: Entry) -> None:
         logger.error("giving up on a request delivered %d times without an answer: %s",
                      entry.deliveries, entry.data[:200])  # fmt: skip
-        self.ctx.frontier.commit(entry, [], [], {"hoard/redis/gave_up": 1}, {})
+        self.ctx.commit(entry, [], [], {"hoard/redis/gave_up": 1}, {})
 
     def _inc(self, what: str) -> None:
         if self.crawler.stats is not None:
@@ -403,11 +429,13 @@ class Worker:
         self.stopping = False
         self.waiting_said = False
         self._loop: Any = None
+        self._discovered = 0.0
         link.give_up = lambda: self.signal is not None
 
     def start(self) -> None:
         from twisted.internet import task
 
+        warm_up(self.process.settings)
         self._chain_signals()
         self._loop = task.LoopingCall(self.discover)
         self._loop.start(DISCOVER_SECONDS, now=True)
@@ -416,6 +444,10 @@ class Worker:
         """Start a crawler for each active job this worker has not run; stop when idle."""
         if self.stopping or self.signal is not None:
             return
+        now = time.monotonic()
+        if self.crawlers and now - self._discovered < DISCOVER_BUSY_SECONDS:
+            return
+        self._discovered = now
         self._chain_signals()  # again: Scrapy installs its handlers after ours may have been
         jobs = active_jobs(self.link)
         for run_id, job_id in jobs:
@@ -528,6 +560,35 @@ class Worker:
         if self.signal == signal.SIGTERM:
             return exitcodes.INTERRUPTED_SIGTERM
         return exitcodes.OK
+
+
+WARM_CLASSES = ("SCHEDULER_PRIORITY_QUEUE", "DOWNLOADER", "STATS_CLASS", "DUPEFILTER_CLASS",
+                "REQUEST_FINGERPRINTER_CLASS", "ROBOTSTXT_PARSER")  # fmt: skip
+WARM_COMPONENTS = ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "EXTENSIONS", "ADDONS")
+
+
+def warm_up(settings: Any) -> None:
+    """Import now what a job's crawler will load (spiders, components, the HTTP download
+    handler), so a run's first job starts within milliseconds of its submission instead of
+    importing Scrapy's downloader then: a worker lives long, and a local crawl pays this before
+    its spider opens. A failure here is only a slower first job."""
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.misc import load_object
+
+    try:
+        loader = SpiderLoader.from_settings(settings)
+        for name in loader.list():
+            loader.load(name)
+        paths = [settings.get(name) for name in WARM_CLASSES]
+        for name in WARM_COMPONENTS:
+            paths += list(settings.getwithbase(name))
+        handlers = settings.getwithbase("DOWNLOAD_HANDLERS")
+        paths += [handlers.get("http"), handlers.get("https"), LEASE_MIDDLEWARE]
+        for path in paths:
+            if isinstance(path, str):
+                load_object(path)
+    except Exception:  # only a speed-up: the job itself reports a real problem
+        logger.debug("warming up failed", exc_info=True)
 
 
 def run_worker(

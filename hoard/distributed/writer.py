@@ -4,7 +4,8 @@ It holds the archive's run lock for as long as it runs (a local `hoard crawl` or
 on the same archive exits 75 meanwhile), and:
 
 - publishes what the archive holds (each review's content hash, `keys.known`) so workers in
-  update mode stop where a local crawl would, and keeps it current after every commit;
+  update mode stop where a local crawl would, and keeps it current as it writes (within a
+  second, and whole before a run is closed);
 - reads the captures and feed events the workers hand over (a consumer group of one: a restarted
   writer first reads what its predecessor left unacknowledged), writes them with
   `archive.writer.ArchiveWriter`, one per run, and acknowledges them (`XACK`) only once their
@@ -37,6 +38,7 @@ from hoard import exitcodes
 from hoard.distributed import keys
 from hoard.distributed.frontier import _str, run_finished
 from hoard.distributed.link import RedisLink
+from hoard.distributed.wire import read_capture
 from hoard.lock import ArchiveLock
 from items import Capture, FeedWalked, utc_now
 
@@ -45,11 +47,13 @@ logger = logging.getLogger(__name__)
 READ_COUNT = 100
 """Entries read (and then committed and acknowledged) at a time."""
 BLOCK_MS = 200
-GATHER_SECONDS = 0.1
 CHECK_SECONDS = 0.1
 PRESENCE_SECONDS = 15
 """The writer's presence key expires this long after its last sign of life."""
 PUBLISH_CHUNK = 5000
+PUBLISH_SECONDS = 1.0
+"""Written reviews' digests go to Redis at most this often (reading them back from the archive
+after every transaction cost the writer more than the transaction itself when batches are small)."""
 STATUS_ORDER = (
     exitcodes.OK,
     exitcodes.PARTIAL,
@@ -104,6 +108,9 @@ class Writer:
         self.statuses: list[int] = []
         self.signal: int | None = None
         self.batch = int(os.environ.get("HOARD_STORE_BATCH", "500"))
+        self.unpublished: dict[str, set[str]] = {}
+        """Site -> ids of the reviews written whose digests are not published yet."""
+        self._published = 0.0
         self.written: set[tuple[str, str]] = set()
         """(body sha256, fetched_at) of captures written since the last acknowledgement."""
         self._read: sqlite3.Connection | None = None
@@ -128,9 +135,11 @@ class Writer:
                 if entries:
                     self._write(entries)
                 now = time.monotonic()
-                if now - self._checked >= CHECK_SECONDS:
-                    self._checked = now
-                    self._present()
+                # Right after a write too: the last capture of a run closes it at once.
+                if entries or now - self._checked >= CHECK_SECONDS:
+                    if now - self._checked >= CHECK_SECONDS:
+                        self._checked = now
+                        self._present()
                     if self._close_finished() and self.exit_when_idle:
                         break
             self._leave()
@@ -182,19 +191,11 @@ class Writer:
         return [e for _, items in got or [] for e in items]
 
     def _gather(self) -> list[tuple[bytes, dict[bytes, bytes]]]:
-        """Entries for one transaction: what arrives within `GATHER_SECONDS` of the first, up
-        to `READ_COUNT` (a transaction per capture would spend the writer on commits)."""
-        entries = self._read_new()
-        if not entries:
-            return entries
-        until = time.monotonic() + GATHER_SECONDS
-        while len(entries) < READ_COUNT and time.monotonic() < until:
-            more = self._read_new(block=False)
-            if more:
-                entries += more
-            else:
-                time.sleep(0.01)
-        return entries
+        """Entries for one transaction: all that wait, up to `READ_COUNT` (blocking up to
+        `BLOCK_MS` for the first). Group commit: while a transaction is written the next
+        captures queue up, so batches grow with the load, and a lone capture (the run's last)
+        is not held back waiting for company."""
+        return self._read_new()
 
     # -- writing --
 
@@ -212,7 +213,7 @@ class Writer:
                 continue  # a run already closed (or cancelled): nothing to write it into
             touched[run_id] = run
             if fields[b"kind"] == b"capture":
-                capture = Capture.from_bytes(fields[b"data"])
+                capture = read_capture(fields)
                 for review in capture.reviews:
                     reviewed.setdefault(review.site, set()).add(str(review.review_id))
                 if self._already_written(capture):
@@ -224,24 +225,23 @@ class Writer:
                 run.gone[event.feed] = run.gone.get(event.feed, 0) + gone
         for run in touched.values():
             run.writer.ctx.drain()  # committed: only now may the entries be acknowledged
-        published = {
-            site: KnownReviews.read(self.db_path, site, ids) for site, ids in reviewed.items()
-        }
+        for site, ids in reviewed.items():
+            self.unpublished.setdefault(site, set()).update(ids)
+        published = self._due_digests()
         deltas = {run_id: self._delta(run) for run_id, run in touched.items()}
 
         def acknowledge(r: Any) -> None:
             pipe = r.pipeline(transaction=True)
-            for site, known in published.items():
-                if known.digests:
-                    pipe.hset(keys.known(site), mapping=known.digests)
-                if known.cut:
-                    pipe.hset(keys.known_cut(site), mapping=known.cut)
+            _publish(pipe, published)
             for run_id, delta in deltas.items():
                 for name, n in delta.items():
                     pipe.hincrby(keys.run_stats(run_id), name, n)
             for run_id, n in written.items():
                 pipe.hincrby(keys.run(run_id), "written", n)
-            pipe.xack(keys.CAPTURES, keys.WRITER_GROUP, *[entry_id for entry_id, _ in entries])
+            ids = [entry_id for entry_id, _ in entries]
+            pipe.xack(keys.CAPTURES, keys.WRITER_GROUP, *ids)
+            # Written and acknowledged: nobody reads them again, so Redis lets them go.
+            pipe.xdel(keys.CAPTURES, *ids)
             pipe.execute()
 
         self.link.call(acknowledge)
@@ -249,6 +249,20 @@ class Writer:
             run.sent = {k: int(v) for k, v in run.writer.stats.items()}
             run.gone.clear()
         self.written.clear()
+
+    def _due_digests(self, now: bool = False) -> dict[str, KnownReviews]:
+        """The archived digests of the reviews written since they were last published, once
+        `PUBLISH_SECONDS` have passed (or `now`); else nothing yet. Published late, a digest
+        only makes a worker in update mode read a page more (a review not known yet, or known
+        in an older version, is not "archived and unchanged"); every one is published before
+        its run is closed, and all of them when a writer starts."""
+        if not self.unpublished or (
+            not now and time.monotonic() - self._published < PUBLISH_SECONDS
+        ):
+            return {}
+        due, self.unpublished = self.unpublished, {}
+        self._published = time.monotonic()
+        return {site: KnownReviews.read(self.db_path, site, ids) for site, ids in due.items()}
 
     def _delta(self, run: OpenRun) -> dict[str, int]:
         delta = {
@@ -358,14 +372,18 @@ class Writer:
         summary = result.summary_line()
         print(f"hoard write: run {run_id} closed: {summary}", flush=True)
 
+        published = self._due_digests(now=True)
+
         def close(r: Any) -> None:
             pipe = r.pipeline(transaction=True)
+            _publish(pipe, published)
             pipe.hset(
                 keys.run(run_id),
                 mapping={
                     "status": outcome.status,
                     "outcome": outcome.outcome,
                     "summary": summary,
+                    "seconds": result.seconds,
                     "update_summary": outcome.summary("hoard update"),
                     "errors": outcome.errors,
                     "lines": json.dumps(lines),
@@ -421,6 +439,14 @@ class Writer:
         if self.signal == signal.SIGTERM:
             return exitcodes.INTERRUPTED_SIGTERM
         return max(self.statuses, key=STATUS_ORDER.index, default=exitcodes.OK)
+
+
+def _publish(pipe: Any, published: dict[str, KnownReviews]) -> None:
+    for site, known in published.items():
+        if known.digests:
+            pipe.hset(keys.known(site), mapping=known.digests)
+        if known.cut:
+            pipe.hset(keys.known_cut(site), mapping=known.cut)
 
 
 def _number(value: bytes) -> int | float | str:
