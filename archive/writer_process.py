@@ -3,8 +3,10 @@ thread while another core writes the archive.
 
 `WriterProcess` stands where an `ArchiveWriter` would for a crawl's item pipeline (the same
 `write`, `feed_walked`, `drain`, `record_counts`, `finish`, `close`), and runs the real
-`ArchiveWriter` in a child process started with `spawn` (a fork of a process that runs Twisted's
-threads could inherit a held lock). Captures cross a pipe pickled (0.15 ms a 270 KB page against
+`ArchiveWriter` in a child process: `python -m archive.writer_process`, talking over a socket
+pair. (Not a fork: a fork of a process that runs Twisted's threads could inherit a held lock. Not
+multiprocessing's spawn either: it imports the caller's main script again in the child, which
+runs a wrapper script's crawl twice.) Captures cross a pipe pickled (0.15 ms a 270 KB page against
 7 ms for the JSON of `Capture.to_bytes`, which is for queues other programs read).
 
 What the in-process writer guarantees holds here too:
@@ -24,14 +26,18 @@ applied to the crawl's stats on the crawl's own thread (in `write` and `drain`).
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import json
 import os
 import pickle
 import queue
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from typing import Any
 
 from items import Capture, FeedWalked
@@ -41,24 +47,6 @@ QUEUE_CAPTURES = 32
 """Captures waiting for the pipe before `write` waits (about 12 MB of 270 KB pages)."""
 
 _STOP = object()
-
-
-class _InheritedFd:
-    """A file descriptor handed to a spawned child as the same open file (an flock stays one
-    lock shared by both), through multiprocessing's own fd passing."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        from multiprocessing import reduction
-
-        return (_detach, (reduction.DupFd(self.fd),))
-
-
-def _detach(dup: Any) -> int:
-    fd: int = dup.detach()
-    return fd
 
 
 def _name_holder(fd: int) -> None:
@@ -75,7 +63,7 @@ def _failure(info: tuple[str, str, str | None]) -> WriteFailed:
 
 
 def _child(
-    conn: Any,
+    conn: Connection,
     db_path: str,
     crawl_id: int | None,
     command: str | None,
@@ -211,24 +199,21 @@ class WriterProcess:
         self._outbox: queue.Queue[Any] = queue.Queue(QUEUE_CAPTURES)
         self._synced = 0
         self._closed = False
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        self._conn = parent
-        self._process = context.Process(
-            target=_child,
-            args=(
-                child,
-                db_path,
-                crawl_id,
-                command,
-                batch_size,
-                _InheritedFd(lock_fd) if lock_fd is not None else None,
-            ),
-            name="hoard-writer",
-            daemon=False,
+        ours, theirs = socket.socketpair()
+        self._conn = Connection(ours.detach())
+        spec = {"db": db_path, "crawl_id": crawl_id, "command": command, "batch": batch_size}
+        fds = [theirs.fileno()] + ([lock_fd] if lock_fd is not None else [])
+        self._process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                __name__,
+                json.dumps({**spec, "conn": theirs.fileno(), "lock": lock_fd}),
+            ],
+            pass_fds=fds,
+            stdin=subprocess.DEVNULL,
         )
-        self._process.start()
-        child.close()
+        theirs.close()
         self._receiver = threading.Thread(target=self._receive, name="hoard-writer-in", daemon=True)
         self._sender = threading.Thread(target=self._send, name="hoard-writer-out", daemon=True)
         self._receiver.start()
@@ -284,8 +269,10 @@ class WriterProcess:
             self._died()
 
     def _died(self) -> None:
-        self._process.join(timeout=5)
-        code = self._process.exitcode
+        try:
+            code: int | None = self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
         how = f"exit status {code}" if code is not None and code >= 0 else f"signal {-(code or 0)}"
         self.failure = self.failure or WriteFailed(
             f"the archive's writer process died ({how})", self.db_path, self.last_stored
@@ -378,7 +365,9 @@ class WriterProcess:
                 self._put(message)
                 self._pump(until=lambda: self._closed)
             self._outbox.put(_STOP)
-            self._process.join(timeout=60)
+            # Still storing after a minute: it ends by itself once its pipe is closed.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=60)
             self._conn.close()
         finally:
             if self.lock is not None:
@@ -386,3 +375,20 @@ class WriterProcess:
                 self.lock = None
         if self.failure is not None and (message[0] == "finish" or self.failure is not known):
             raise self.failure
+
+
+def main(argv: list[str]) -> None:
+    """The child's entry point (`python -m archive.writer_process SPEC`)."""
+    spec = json.loads(argv[0])
+    _child(
+        Connection(spec["conn"]),
+        spec["db"],
+        spec["crawl_id"],
+        spec["command"],
+        int(spec["batch"]),
+        spec["lock"],
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -166,3 +166,34 @@ def test_the_lock_is_held_while_an_orphaned_writer_still_writes(tmp_path: Path):
     writer.close()
     with ArchiveLock(db, command="another run"):
         pass
+
+
+WRAPPER = """
+# A user's wrapper script: no `if __name__ == "__main__":` guard.
+import sys
+from archive.writer_process import WriterProcess
+from tests.archive.test_capture_writer import CRAWL_A, crawl_captures
+
+writer = WriterProcess(sys.argv[1], command="wrapper", batch_size=25)
+writer.write(crawl_captures(CRAWL_A)[0])
+writer.finish()
+print("ran once")
+"""
+
+
+def test_a_wrapper_script_without_a_main_guard_runs_once(tmp_path: Path):
+    script = tmp_path / "wrapper.py"
+    script.write_text(WRAPPER)
+    db = tmp_path / "a.db"
+    env = {**os.environ, "REVIEW_FIXTURES": str(fixtures_dir()), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(script), str(db)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, "ran once\n"), done.stderr
+    runs = sqlite3.connect(db).execute("SELECT command, outcome FROM crawls").fetchall()
+    assert runs == [("wrapper", "ok")]

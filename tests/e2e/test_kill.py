@@ -109,7 +109,7 @@ def writer_child(parent: int, timeout: float = 20) -> int:
         for task in Path(f"/proc/{parent}/task").glob("*"):
             for pid in (task / "children").read_text().split():
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-                if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+                if b"writer_process" in cmdline:
                     return int(pid)
         time.sleep(0.05)
     raise AssertionError("no writer process appeared")
