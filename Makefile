@@ -11,7 +11,7 @@ export REVIEW_FIXTURES := $(abspath $(FIXTURES))
 setup: $(STAMP)
 
 # The lock pins every package with hashes; the project itself goes in editable, without deps.
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
@@ -28,7 +28,7 @@ test: setup system lint
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy .
+	$(BIN)/mypy
 
 format: setup
 	$(BIN)/ruff format .
@@ -38,7 +38,7 @@ bench: setup
 	$(BIN)/python -m benchmarks
 
 demo: setup
-	$(BIN)/python -m hoard.demo
+	$(BIN)/python -m reviewhoard.hoard.demo
 
 # Refresh the lock after changing pyproject.toml dependencies.
 lock:

@@ -251,7 +251,7 @@ class Capture:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Capture:
         """The capture `to_dict()` described."""
-        from parsers.page import TextCompletion
+        from reviewhoard.parsers.page import TextCompletion
 
         return cls(
             url=data["url"],

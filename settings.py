@@ -7,7 +7,7 @@ import os
 from scrapy.settings import default_settings as _scrapy_defaults
 
 BOT_NAME = "reviewhoard"
-SPIDER_MODULES = ["spiders.named"]
+SPIDER_MODULES = ["reviewhoard.spiders.named"]
 NEWSPIDER_MODULE = "spiders"
 
 # Who we are, honestly; a contact URL so site operators can reach the person running the crawl.
@@ -49,11 +49,11 @@ LOG_LEVEL = os.environ.get("HOARD_LOG_LEVEL", "INFO")
 # Requests to the canonical site go to its base URL (before offsite and robots.txt see them);
 # 429 and 503 are retried no sooner than Retry-After says, by our middleware, not Scrapy's.
 DOWNLOADER_MIDDLEWARES = {
-    "middlewares.rebase.RebaseMiddleware": 40,
+    "reviewhoard.middlewares.rebase.RebaseMiddleware": 40,
     # robots.txt as RFC 9309 reads it: unreadable (5xx, network error) means disallow all.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "middlewares.robots.StrictRobotsTxtMiddleware": 100,
-    "middlewares.retry_after.RetryAfterMiddleware": 560,
+    "reviewhoard.middlewares.robots.StrictRobotsTxtMiddleware": 100,
+    "reviewhoard.middlewares.retry_after.RetryAfterMiddleware": 560,
 }
 RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
 # A host that refuses connections or has no address is not retried: the crawl stops at once
@@ -84,6 +84,6 @@ REMOTE_CONTROL_ENABLED = False
 
 # What the spider yields (captures, feed events) goes to the archive's one writer, which runs
 # the steps in pipelines/ (normalize, validate, drop repeats, store): see archive/writer.py.
-ITEM_PIPELINES = {"pipelines.capture.CapturePipeline": 100}
+ITEM_PIPELINES = {"reviewhoard.pipelines.capture.CapturePipeline": 100}
 HOARD_STORE_BATCH = int(os.environ.get("HOARD_STORE_BATCH", "500"))
 """Reviews the store buffers before a write (at a page boundary): the most a killed crawl loses."""

@@ -54,7 +54,7 @@ def open_database(path: str | Path) -> Database:
     # Imported here: readers (`hoard stats`, `export`, Datasette) never load sqlite-utils.
     from sqlite_utils import Database
 
-    from archive.schema import STORE_MARK, apply_migrations
+    from reviewhoard.archive.schema import STORE_MARK, apply_migrations
 
     conn = connect(path)
     # Marks the store's connection for the full-text triggers, which leave its writes alone.

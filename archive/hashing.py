@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 
-from items import Review
+from reviewhoard.items import Review
 
 
 def rating_key(rating: float | int | None) -> str:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from archive.connection import connect
-from archive.hashing import content_hash
-from items import Review
-from pipelines.normalize import normalize_review
+from reviewhoard.archive.connection import connect
+from reviewhoard.archive.hashing import content_hash
+from reviewhoard.items import Review
+from reviewhoard.pipelines.normalize import normalize_review
 
 
 class KnownReviews:

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from archive.connection import connect
-from archive.tables import TABLES
-from items import CONTRACT_FIELDS
+from reviewhoard.archive.connection import connect
+from reviewhoard.archive.tables import TABLES
+from reviewhoard.items import CONTRACT_FIELDS
 
 
 def review_hashes(db_path: str, site: str, review_ids: list[str]) -> dict[str, str]:
@@ -462,6 +462,6 @@ def page_fetched(conn: sqlite3.Connection, sha256: str, fetched_at: str) -> bool
 
 def _decompress(compression: str, blob: bytes) -> bytes:
     # The store (and zstandard) load only when a page body is asked for.
-    from archive.store import decompress_body
+    from reviewhoard.archive.store import decompress_body
 
     return decompress_body(compression, blob)

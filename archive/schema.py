@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from archive.errors import ArchiveUnreadable
+from reviewhoard.archive.errors import ArchiveUnreadable
 
 MIGRATION_SET = "reviewhoard"
 

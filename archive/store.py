@@ -29,12 +29,12 @@ from typing import Any, Literal
 
 import zstandard
 
-from archive.checkpointer import BACKSTOP, Checkpointer
-from archive.connection import WAL_CHECKPOINT_BYTES, connect, open_database
-from archive.errors import unreadable
-from archive.hashing import body_sha256, content_hash, hash_text_rating, review_digests
-from items import RawPage, Review, utc_now
-from parsers.page import TextCompletion
+from reviewhoard.archive.checkpointer import BACKSTOP, Checkpointer
+from reviewhoard.archive.connection import WAL_CHECKPOINT_BYTES, connect, open_database
+from reviewhoard.archive.errors import unreadable
+from reviewhoard.archive.hashing import body_sha256, content_hash, hash_text_rating, review_digests
+from reviewhoard.items import RawPage, Review, utc_now
+from reviewhoard.parsers.page import TextCompletion
 
 ReviewOutcome = Literal["new", "updated", "unchanged"]
 

@@ -21,25 +21,28 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from archive.store import Archive, open_archive
-from items import Capture, FeedWalked
-from pipelines.context import DEFAULT_BATCH_SIZE, PipelineContext, WriteFailed, crawl_counts
-from pipelines.drop_repeats import DropRepeatsPipeline
-from pipelines.normalize import NormalizePipeline
-from pipelines.store import StorePipeline
-from pipelines.validate import ValidatePipeline
+from reviewhoard.archive.store import Archive, open_archive
+from reviewhoard.items import Capture, FeedWalked
+from reviewhoard.pipelines.context import (
+    DEFAULT_BATCH_SIZE,
+    PipelineContext,
+    WriteFailed,
+    crawl_counts,
+)
+from reviewhoard.pipelines.drop_repeats import DropRepeatsPipeline
+from reviewhoard.pipelines.normalize import NormalizePipeline
+from reviewhoard.pipelines.store import StorePipeline
+from reviewhoard.pipelines.validate import ValidatePipeline
 
 if TYPE_CHECKING:
-    from archive.writer_process import WriterProcess
+    from reviewhoard.archive.writer_process import WriterProcess
 
 STEPS = (NormalizePipeline, ValidatePipeline, DropRepeatsPipeline, StorePipeline)
 """What a review goes through, in order (one class a file in `pipelines/`)."""
 
 GONE = "hoard/reviews_gone"
 
-_BY_RUN: weakref.WeakValueDictionary[
-    tuple[str, int | None, int], ArchiveWriter | WriterProcess
-] = (
+_BY_RUN: weakref.WeakValueDictionary[tuple[str, int | None, int], ArchiveWriter | WriterProcess] = (
     weakref.WeakValueDictionary()
 )
 
@@ -127,7 +130,7 @@ class ArchiveWriter:
         writer = _BY_RUN.get(key)
         if writer is not None:
             return writer
-        from hoard.lock import ArchiveLock, held_fd
+        from reviewhoard.hoard.lock import ArchiveLock, held_fd
 
         lock = None
         if crawl_id is None:
@@ -144,7 +147,7 @@ class ArchiveWriter:
             stats.inc_value(key, n)
 
         if settings.getbool("HOARD_WRITER_PROCESS", True):
-            from archive.writer_process import WriterProcess
+            from reviewhoard.archive.writer_process import WriterProcess
 
             writer = WriterProcess(
                 db_path,

@@ -40,8 +40,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from items import Capture, FeedWalked
-from pipelines.context import WriteFailed
+from reviewhoard.items import Capture, FeedWalked
+from reviewhoard.pipelines.context import WriteFailed
 
 QUEUE_CAPTURES = 32
 """Captures waiting for the pipe before `write` waits (about 12 MB of 270 KB pages)."""
@@ -72,7 +72,7 @@ def _child(
 ) -> None:
     """The writer process: takes messages until told to close or the pipe closes, writing each
     capture; sends counts back as they change."""
-    from archive.writer import ArchiveWriter
+    from reviewhoard.archive.writer import ArchiveWriter
 
     # Ctrl-C and a service manager's SIGTERM reach the whole process group: the crawl decides
     # how the run ends and then closes this writer (or its pipe closes when the crawl is gone).

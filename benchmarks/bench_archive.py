@@ -22,10 +22,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from archive.connection import PAGE_SIZE, WAL_CHECKPOINT_BYTES
-from archive.schema import FTS_AUTOMERGE, FTS_HASH_SIZE
-from archive.store import Archive
-from items import Author, RawPage, Review, Subject
+from reviewhoard.archive.connection import PAGE_SIZE, WAL_CHECKPOINT_BYTES
+from reviewhoard.archive.schema import FTS_AUTOMERGE, FTS_HASH_SIZE
+from reviewhoard.archive.store import Archive
+from reviewhoard.items import Author, RawPage, Review, Subject
 
 REVIEWS = int(os.environ.get("BENCH_ARCHIVE_REVIEWS", "200000"))
 BATCH = int(os.environ.get("BENCH_ARCHIVE_BATCH", "500"))

@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from replay.harness import review_page_requests, run_crawl
-from sites.myanimelist.scratch import ScratchSite
+from reviewhoard.replay.harness import review_page_requests, run_crawl
+from reviewhoard.sites.myanimelist.scratch import ScratchSite
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLES = 8
@@ -99,10 +99,10 @@ def update_requests(site: ScratchSite, db: Path, ids: str, count: int) -> bool:
 def parse_and_store_ms(site_dir: Path, scratch: Path) -> tuple[float, float]:
     """Milliseconds per page for the parser alone and the archive write alone, on this machine:
     the ceiling they put on a crawl that runs both in one thread."""
-    from archive.store import open_archive
-    from items import RawPage
-    from sites import site_named
-    from sites.myanimelist.feeds import title_reviews_url
+    from reviewhoard.archive.store import open_archive
+    from reviewhoard.items import RawPage
+    from reviewhoard.sites import site_named
+    from reviewhoard.sites.myanimelist.feeds import title_reviews_url
 
     parser = site_named("myanimelist").parser
     bodies = [(site_dir / f"anime-1-p{n}.html").read_bytes() for n in range(1, 11)]

@@ -30,8 +30,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from replay.harness import FAST_SETTINGS, run_crawl
-from sites.myanimelist.scratch import ScratchSite
+from reviewhoard.replay.harness import FAST_SETTINGS, run_crawl
+from reviewhoard.sites.myanimelist.scratch import ScratchSite
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLES = 8
@@ -60,7 +60,7 @@ def feed_ids(title: int, count: int) -> list[int]:
 
 def hoard(*args: str, **kw: Any) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "HOARD_DB" and not k.endswith("_BASE_URL")}
-    return subprocess.Popen([sys.executable, "-m", "hoard", *args], env=env, text=True,
+    return subprocess.Popen([sys.executable, "-m", "reviewhoard.hoard", *args], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)  # fmt: skip
 
 
@@ -95,7 +95,7 @@ def redis_rate(site: ScratchSite, url: str, folder: Path, ids: str) -> float:
     fresh archive: from submission to the run closed (every capture written)."""
     import redis
 
-    from hoard.distributed import keys
+    from reviewhoard.hoard.distributed import keys
 
     folder.mkdir()
     client = redis.Redis.from_url(url)
@@ -127,13 +127,13 @@ def writer_rate(url: str, folder: Path, site_dir: Path) -> tuple[float, float]:
 
     import redis
 
-    from hoard.distributed import keys
-    from hoard.distributed.link import RedisLink
-    from hoard.distributed.wire import item_fields
-    from hoard.distributed.writer import Writer
-    from items import Capture
-    from sites import site_named
-    from sites.myanimelist.feeds import title_reviews_url
+    from reviewhoard.hoard.distributed import keys
+    from reviewhoard.hoard.distributed.link import RedisLink
+    from reviewhoard.hoard.distributed.wire import item_fields
+    from reviewhoard.hoard.distributed.writer import Writer
+    from reviewhoard.items import Capture
+    from reviewhoard.sites import site_named
+    from reviewhoard.sites.myanimelist.feeds import title_reviews_url
 
     parser = site_named("mal").parser
     client = redis.Redis.from_url(url)
@@ -171,9 +171,9 @@ def memory(url: str) -> tuple[int, int]:
     """Bytes Redis uses for 100,000 fingerprints (the dedup set) and 100,000 queued requests."""
     import redis
 
-    from hoard.distributed.frontier import encode_request
-    from sites.myanimelist.feeds import title_reviews_url
-    from spiders.named import SPIDERS
+    from reviewhoard.hoard.distributed.frontier import encode_request
+    from reviewhoard.sites.myanimelist.feeds import title_reviews_url
+    from reviewhoard.spiders.named import SPIDERS
 
     client = redis.Redis.from_url(url)
     spider = SPIDERS["mal"](anime="1")

@@ -48,7 +48,7 @@ def fixtures_dir() -> Path:
 
 def make_pages(count: int) -> list[bytes]:
     """`count` distinct reviews pages of 20 reviews each."""
-    from sites.myanimelist.synth import load_template
+    from reviewhoard.sites.myanimelist.synth import load_template
 
     template = load_template(fixtures_dir() / "myanimelist" / "anime-1-reviews-2022-10.html")
     first = 20_000_000
@@ -129,7 +129,7 @@ def hoard(args: list[str], cwd: Path) -> Run:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "hoard", *args],
+        [sys.executable, "-m", "reviewhoard.hoard", *args],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
@@ -164,9 +164,9 @@ def copy_archive(source: Path, target: Path) -> Path:
 def halves(bodies: list[bytes], root: Path) -> tuple[float, float]:
     """CPU seconds of the parsers alone and of the archive's writer alone on these pages, in
     this process, the writer in one thread as `hoard import --jobs 1` uses it."""
-    from archive.writer import ArchiveWriter
-    from hoard.parse_pool import PageTask, read_task
-    from items import Capture
+    from reviewhoard.archive.writer import ArchiveWriter
+    from reviewhoard.hoard.parse_pool import PageTask, read_task
+    from reviewhoard.items import Capture
 
     started = time.process_time()
     reads = [read_task(PageTask(body, URL, "mal")) for body in bodies]

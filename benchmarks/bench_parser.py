@@ -21,9 +21,9 @@ from pathlib import Path
 
 import lxml.html
 
-from parsers.errors import PageError
-from sites import Site, all_sites
-from sites.myanimelist import parser as myanimelist
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.sites import Site, all_sites
+from reviewhoard.sites.myanimelist import parser as myanimelist
 
 ROUNDS = 40
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 ROUNDS = 7
-HOARD = [sys.executable, "-m", "hoard.cli"]
+HOARD = [sys.executable, "-m", "reviewhoard.hoard.cli"]
 
 
 def wall(command: list[str]) -> float:
@@ -26,7 +26,7 @@ def wall(command: list[str]) -> float:
 def main() -> bool:
     with tempfile.TemporaryDirectory() as scratch:
         db = Path(scratch) / "archive.db"
-        from archive.connection import open_database
+        from reviewhoard.archive.connection import open_database
 
         open_database(db).close()  # an empty, migrated archive
         commands = {

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sites.myanimelist.scratch import ScratchSite
+from reviewhoard.sites.myanimelist.scratch import ScratchSite
 
 FIXTURES = Path(
     os.environ.get("REVIEW_FIXTURES") or Path(__file__).resolve().parents[2] / "shared" / "fixtures"
@@ -32,7 +32,7 @@ QUERY = (
 def hoard(*args: str, cwd: Path, wait: bool = True) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("HOARD_DB", "MAL_BASE_URL")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hoard", *args],
+        [sys.executable, "-m", "reviewhoard.hoard", *args],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,

@@ -44,7 +44,7 @@ def fixtures_dir() -> Path:
 
 def make_pages(count: int) -> list[bytes]:
     """`count` distinct reviews pages of 20 reviews each."""
-    from sites.myanimelist.synth import load_template
+    from reviewhoard.sites.myanimelist.synth import load_template
 
     template = load_template(fixtures_dir() / "myanimelist" / "anime-1-reviews-2022-10.html")
     first = 10_000_000
@@ -70,7 +70,7 @@ def write_warc(path: Path, pages: list[bytes], level: int | None = None) -> floa
         if level is None:
             writer = WARCWriter(handle, gzip=True)
         else:
-            from hoard.warc_output import _GzipMembers
+            from reviewhoard.hoard.warc_output import _GzipMembers
 
             writer = WARCWriter(_GzipMembers(handle, level), gzip=False)
         for n, body in enumerate(pages):
@@ -92,7 +92,7 @@ def hoard_import(args: list[str], db: Path) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "hoard", "import", *args, "--db", str(db)],
+        [sys.executable, "-m", "reviewhoard.hoard", "import", *args, "--db", str(db)],
         capture_output=True,
         text=True,
         env=env,
@@ -108,8 +108,8 @@ def hoard_import(args: list[str], db: Path) -> tuple[float, float]:
 
 def export_seconds(db: Path, out: Path) -> float:
     """Our WARC export of the archive at `db`, in this process; seconds."""
-    from archive.store import read_connection
-    from hoard.commands.export import export_warc
+    from reviewhoard.archive.store import read_connection
+    from reviewhoard.hoard.commands.export import export_warc
 
     conn = read_connection(str(db))
     try:

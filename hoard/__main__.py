@@ -1,3 +1,3 @@
-from hoard.cli import main
+from reviewhoard.hoard.cli import main
 
 main()

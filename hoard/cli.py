@@ -13,10 +13,10 @@ import sys
 
 import click
 
-import hoard.commands
-from archive.errors import ArchiveUnreadable
-from hoard import __version__, exitcodes
-from hoard.errors import HoardError
+import reviewhoard.hoard.commands
+from reviewhoard.archive.errors import ArchiveUnreadable
+from reviewhoard.hoard import __version__, exitcodes
+from reviewhoard.hoard.errors import HoardError
 
 
 def _command_name(module: str) -> str:
@@ -33,12 +33,15 @@ class LazyGroup(click.Group):
     """A group whose subcommands are the modules of hoard.commands, imported on demand."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        names = [m.name for m in pkgutil.iter_modules(hoard.commands.__path__)]
+        names = [m.name for m in pkgutil.iter_modules(reviewhoard.hoard.commands.__path__)]
         return sorted(_command_name(n) for n in names if not n.startswith("_"))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list from `hoard.commands.SUMMARIES`: `hoard --help` imports no command."""
-        rows = [(name, hoard.commands.SUMMARIES.get(name, "")) for name in self.list_commands(ctx)]
+        rows = [
+            (name, reviewhoard.hoard.commands.SUMMARIES.get(name, ""))
+            for name in self.list_commands(ctx)
+        ]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
@@ -46,7 +49,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.list_commands(ctx):
             return None
-        module = importlib.import_module(f"hoard.commands.{_module_name(cmd_name)}")
+        module = importlib.import_module(f"reviewhoard.hoard.commands.{_module_name(cmd_name)}")
         command: click.Command = module.command
         return command
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hoard.errors import UsageError
+from reviewhoard.hoard.errors import UsageError
 
 TOP_KEYS = ("db", "settings", "watch")
 COMMON_WATCH_KEYS = ("site", "mode", "terms_ok", "warc", "redis")
@@ -26,7 +26,7 @@ MODES = ("update", "full")
 
 def _example() -> str:
     """A whole watchlist made of the sites' own example watches (`Site.watch_examples`)."""
-    from sites import all_sites
+    from reviewhoard.sites import all_sites
 
     watches = [
         f'[[watch]]\nsite = "{site.key}"\n{example}'
@@ -71,7 +71,7 @@ class Watch:
     @property
     def feeds(self) -> list[str]:
         """The feed keys this watch crawls, as the site names them in stats."""
-        from sites import site_named
+        from reviewhoard.sites import site_named
 
         return [f.key for f in site_named(self.site).make_feeds(dict(self.options))]
 
@@ -216,7 +216,7 @@ def _check_settings(raw: Any, lines: _Lines, fail: Any) -> dict[str, Any]:
     setting's type (a number where the default is a number)."""
     if not isinstance(raw, dict):
         raise fail(lines.key("settings"), "'settings' must be a [settings] table")
-    from hoard.crawl.run import refused_setting
+    from reviewhoard.hoard.crawl.run import refused_setting
 
     known = _known_settings()
     for key, value in raw.items():
@@ -242,9 +242,9 @@ def _known_settings() -> dict[str, Any]:
     """Scrapy's default settings, this project's settings.py and the supervisor's, by name."""
     from scrapy.settings import default_settings
 
-    import settings as project_settings  # the project's Scrapy settings module
-    from hoard.crawl.supervise import SUPERVISOR_SETTINGS
-    from sites import all_sites
+    import reviewhoard.settings as project_settings  # the project's Scrapy settings module
+    from reviewhoard.hoard.crawl.supervise import SUPERVISOR_SETTINGS
+    from reviewhoard.sites import all_sites
 
     known: dict[str, Any] = dict(SUPERVISOR_SETTINGS)
     for module in (default_settings, project_settings):
@@ -303,8 +303,8 @@ def _values(value: Any) -> list[str] | None:
 
 def _check_watch(raw: dict[str, Any], number: int, lines: _Lines, fail: Any) -> Watch:
     """One [[watch]] table: a known site, its own keys, right values, at least one feed."""
-    from parsers.errors import PageError
-    from sites import all_sites, site_named
+    from reviewhoard.parsers.errors import PageError
+    from reviewhoard.sites import all_sites, site_named
 
     header = lines.table("watch", number)
 
@@ -366,7 +366,7 @@ def _check_watch(raw: dict[str, Any], number: int, lines: _Lines, fail: Any) -> 
             '"redis://127.0.0.1:6379/0"',
         )  # fmt: skip
     if site.policy.terms_forbid_crawling and not terms_ok:
-        from hoard.crawl.command import refuse_forbidden
+        from reviewhoard.hoard.crawl.command import refuse_forbidden
 
         try:
             refuse_forbidden(site)

@@ -23,8 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from replay.manifest import MANIFEST_NAME
-from replay.server import ReplaySite
+from reviewhoard.replay.manifest import MANIFEST_NAME
+from reviewhoard.replay.server import ReplaySite
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SETTINGS = {"DOWNLOAD_DELAY": "0.1", "AUTOTHROTTLE_ENABLED": "False"}
@@ -78,7 +78,7 @@ def serve_state(site_dir: Path, pages: Path, routes: dict[str, str]) -> None:
 def crawl(db: str, base_url: str, feeds: list[str], site: str = "mal") -> int:
     """`hoard crawl SITE FEEDS` against the replay site, as a user would type it; its exit
     status."""
-    cmd = [sys.executable, "-m", "hoard", "crawl", site, *feeds, "--db", db]
+    cmd = [sys.executable, "-m", "reviewhoard.hoard", "crawl", site, *feeds, "--db", db]
     cmd += ["--base-url", base_url]
     for name, value in DEMO_SETTINGS.items():
         cmd += ["-s", f"{name}={value}"]
@@ -90,7 +90,9 @@ def crawl(db: str, base_url: str, feeds: list[str], site: str = "mal") -> int:
 def hoard(*args: str) -> int:
     """Run another `hoard` command, its output straight to ours."""
     print(f"\n$ hoard {' '.join(args)}", flush=True)
-    return subprocess.run([sys.executable, "-m", "hoard", *args], check=False).returncode
+    return subprocess.run(
+        [sys.executable, "-m", "reviewhoard.hoard", *args], check=False
+    ).returncode
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hoard import exitcodes
+from reviewhoard.hoard import exitcodes
 
 
 class HoardError(Exception):

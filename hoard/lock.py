@@ -17,8 +17,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
-from archive.errors import unreadable
-from hoard.errors import LockedError
+from reviewhoard.archive.errors import unreadable
+from reviewhoard.hoard.errors import LockedError
 
 
 def lock_path(db_path: str | Path) -> Path:
@@ -135,7 +135,7 @@ def close_abandoned(db_path: Path, stream: TextIO) -> None:
     none is alive); its stored pages and reviews stay, and this run completes their work."""
     if not db_path.exists():
         return
-    from archive.store import open_archive
+    from reviewhoard.archive.store import open_archive
 
     with open_archive(db_path) as archive:
         ids = archive.close_abandoned_crawls("killed")

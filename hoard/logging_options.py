@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from hoard.errors import UsageError
+from reviewhoard.hoard.errors import UsageError
 
 if TYPE_CHECKING:
-    from hoard.crawl.supervise import Outcome
+    from reviewhoard.hoard.crawl.supervise import Outcome
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -38,9 +38,9 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
-    from items import Review
-    from parsers.page import TextCompletion
-    from sites import Site
+    from reviewhoard.items import Review
+    from reviewhoard.parsers.page import TextCompletion
+    from reviewhoard.sites import Site
 
 PER_WORKER = 8
 """Tasks in flight per worker: enough that the workers keep busy while the main process writes
@@ -100,7 +100,7 @@ def read_with(
 ) -> tuple[list[Review], list[TextCompletion]]:
     """(reviews, completions) of a page read by `site` at `url`: a review page's reviews, or
     (with `follow_ups`) a follow-up page's whole texts. PageError when it is neither."""
-    from parsers import PageError
+    from reviewhoard.parsers import PageError
 
     try:
         return site.parser.parse(body, url).reviews, []
@@ -118,13 +118,13 @@ def read_with(
 
 def read_task(task: PageTask) -> PageRead:
     """Run the task's page through its site's parser (here, or in a worker: the same code)."""
-    from parsers import PageError
-    from sites import site_for_url, site_named
+    from reviewhoard.parsers import PageError
+    from reviewhoard.sites import site_for_url, site_named
 
     out = PageRead()
     try:
         if task.url is None:
-            from hoard.commands.extract import address_of
+            from reviewhoard.hoard.commands.extract import address_of
 
             site, url = address_of(task.body, site_named(task.site) if task.site else None)
         else:
@@ -151,7 +151,7 @@ def _start_worker(site_path: str | None) -> None:
         os.environ.pop(SITE_PATH, None)
     else:
         os.environ[SITE_PATH] = site_path
-    from sites import all_sites
+    from reviewhoard.sites import all_sites
 
     all_sites()
 
@@ -160,7 +160,7 @@ def _site_packages() -> list[str]:
     """The modules of the project's own sites (a fork server preloads them)."""
     import pkgutil
 
-    import sites
+    from reviewhoard import sites
 
     folder = os.path.dirname(sites.__file__ or "")
     return [f"sites.{m.name}" for m in pkgutil.iter_modules([folder]) if m.ispkg]
@@ -194,7 +194,7 @@ class ParsePool:
 
         context = multiprocessing.get_context("forkserver")
         # The fork server imports the parsers once; every worker is forked from it ready.
-        context.set_forkserver_preload(["hoard.parse_pool", *_site_packages()])
+        context.set_forkserver_preload(["reviewhoard.hoard.parse_pool", *_site_packages()])
         executor = ProcessPoolExecutor(
             self.jobs,
             mp_context=context,

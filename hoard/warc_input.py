@@ -39,12 +39,12 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 
-from items import Capture
-from parsers import PageError
-from sites import Site, all_sites, site_for_url, site_named
+from reviewhoard.items import Capture
+from reviewhoard.parsers import PageError
+from reviewhoard.sites import Site, all_sites, site_for_url, site_named
 
 if TYPE_CHECKING:
-    from hoard.parse_pool import PageRead, PageTask, ParsePool
+    from reviewhoard.hoard.parse_pool import PageRead, PageTask, ParsePool
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_MAGIC = b"WARC/1."
@@ -486,7 +486,7 @@ def page_capture(
 ) -> Capture:
     """A page read by its site as a crawl reads it: a review page's reviews, or a follow-up
     page's whole texts (Letterboxd's full text of a cut review). PageError when it is neither."""
-    from hoard.parse_pool import read_with
+    from reviewhoard.hoard.parse_pool import read_with
 
     reviews, completions = read_with(site, url, body)
     return Capture(
@@ -561,7 +561,7 @@ class WarcImport:
         when no site knows it."""
         uri = record.uri
         if self.base_url and self.site and uri.startswith(self.base_url):
-            from middlewares.rebase import canonical_url
+            from reviewhoard.middlewares.rebase import canonical_url
 
             return self.site, canonical_url(uri, self.site.base_url, self.base_url)
         try:
@@ -605,7 +605,7 @@ class WarcImport:
         """The captures of one WARC file, in file order, and a Damage for each damaged record.
         NotWarc when the file is not a WARC file. `on_record` is called after every record
         (for a progress line). `pool`: the processes that run the parsers (default: this one)."""
-        from hoard.parse_pool import ParsePool
+        from reviewhoard.hoard.parse_pool import ParsePool
 
         for item, read in (pool or ParsePool(1)).map(self.pending(path, on_record)):
             if isinstance(item, Damage):
@@ -656,7 +656,7 @@ class WarcImport:
             if where != pending.location:
                 # The original read ahead was not the one kept (one of several of the same
                 # payload digest refused): read the kept one, here, as one process would.
-                from hoard.parse_pool import read_task
+                from reviewhoard.hoard.parse_pool import read_task
 
                 assert pending.record is not None
                 again = self._revisit_of(pending.record, where)
@@ -789,6 +789,6 @@ class PendingRecord:
 
     def task(self) -> PageTask:
         """What its parser needs."""
-        from hoard.parse_pool import PageTask
+        from reviewhoard.hoard.parse_pool import PageTask
 
         return PageTask(self.body, self.url, self.site)

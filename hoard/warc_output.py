@@ -26,10 +26,10 @@ from typing import IO, TYPE_CHECKING
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from hoard import __version__
+from reviewhoard.hoard import __version__
 
 if TYPE_CHECKING:
-    from archive.warc_export import StoredPage
+    from reviewhoard.archive.warc_export import StoredPage
 
 SOFTWARE = f"reviewhoard/{__version__}"
 WARC_VERSION = "1.1"
@@ -291,7 +291,7 @@ def write_pages(
     """Every stored page event as its record: a `response` at its first fetch, a `revisit` at
     its last; (responses, revisits) written. `page_list` gets a WACZ pages.jsonl line for each
     HTML page (what ReplayWeb.page lists)."""
-    from hoard.warc_input import FINAL_URL_HEADER, SITE_HEADER
+    from reviewhoard.hoard.warc_input import FINAL_URL_HEADER, SITE_HEADER
 
     responses = revisits = 0
     for kind, page in events:

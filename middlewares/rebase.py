@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Request
 
-    from sites import Site
+    from reviewhoard.sites import Site
 
 
 def _origin(url: str) -> tuple[str, str]:

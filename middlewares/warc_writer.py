@@ -29,8 +29,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from warcio.statusandheaders import StatusAndHeaders
 
-from hoard.warc_output import WarcOutput, raw_http_headers
-from items import utc_now
+from reviewhoard.hoard.warc_output import WarcOutput, raw_http_headers
+from reviewhoard.items import utc_now
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MIDDLEWARE = "middlewares.warc_writer.WarcWriterMiddleware"
+MIDDLEWARE = "reviewhoard.middlewares.warc_writer.WarcWriterMiddleware"
 PRIORITY = 950
 """After every project and Scrapy middleware that changes a response (compression 590, retries
 550/560, redirects 600, stats 850), before none: it sees what the downloader got."""
@@ -63,7 +63,7 @@ def warc_folder(path: str) -> str:
 def with_warc_writer(overrides: dict[str, Any]) -> dict[str, Any]:
     """Settings overrides with this middleware added to the project's downloader middlewares
     (and any the overrides already set)."""
-    from hoard.crawl.run import project_settings
+    from reviewhoard.hoard.crawl.run import project_settings
 
     current = project_settings(overrides).getdict("DOWNLOADER_MIDDLEWARES")
     return {**overrides, "DOWNLOADER_MIDDLEWARES": {**current, MIDDLEWARE: PRIORITY}}

@@ -8,7 +8,7 @@ settings, touches files or the network.
 
 from __future__ import annotations
 
-from parsers.errors import PageError
-from parsers.page import ParsedPage
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.parsers.page import ParsedPage
 
 __all__ = ["PageError", "ParsedPage"]

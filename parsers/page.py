@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from items import Review
+from reviewhoard.items import Review
 
 
 @dataclass(slots=True)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 import ftfy
 from lxml import etree
 
-from parsers.errors import PageError
+from reviewhoard.parsers.errors import PageError
 
 BREAK = "\x00"
 """Marks a hard line break (`<br>`) in raw text: lxml never yields NUL, so it cannot collide."""

@@ -14,10 +14,10 @@ from typing import Any
 
 from scrapy import signals
 
-from archive.writer import ArchiveWriter
-from archive.writer_process import WriterProcess
-from items import Capture, FeedWalked
-from pipelines.context import WriteFailed
+from reviewhoard.archive.writer import ArchiveWriter
+from reviewhoard.archive.writer_process import WriterProcess
+from reviewhoard.items import Capture, FeedWalked
+from reviewhoard.pipelines.context import WriteFailed
 
 logger = logging.getLogger(__name__)
 

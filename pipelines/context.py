@@ -9,9 +9,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypedDict, TypeVar
 
-from archive.store import Archive, BatchResult, Reject
-from items import RawPage, Review
-from parsers.page import TextCompletion
+from reviewhoard.archive.store import Archive, BatchResult, Reject
+from reviewhoard.items import RawPage, Review
+from reviewhoard.parsers.page import TextCompletion
 
 STAT_PREFIX = "hoard/"
 REVIEWS_NEW = "hoard/reviews_new"

@@ -16,8 +16,13 @@ from typing import Any
 
 from scrapy.exceptions import DropItem
 
-from items import Review
-from pipelines.context import REVIEWS_DUPLICATE, REVIEWS_UNCHANGED, ContextPipeline, PipelineContext
+from reviewhoard.items import Review
+from reviewhoard.pipelines.context import (
+    REVIEWS_DUPLICATE,
+    REVIEWS_UNCHANGED,
+    ContextPipeline,
+    PipelineContext,
+)
 
 _FIELDS = tuple(f.name for f in fields(Review))
 

@@ -6,8 +6,8 @@ import dataclasses
 import re
 from typing import Any
 
-from items import Author, Progress, RawPage, Review, Subject
-from pipelines.context import ContextPipeline
+from reviewhoard.items import Author, Progress, RawPage, Review, Subject
+from reviewhoard.pipelines.context import ContextPipeline
 
 _TAG_SEPARATORS = re.compile(r"[\s\-]+")
 UNKNOWN_SUBJECT_TYPE = "unknown"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from items import RawPage, Review
-from pipelines.context import ContextPipeline
+from reviewhoard.items import RawPage, Review
+from reviewhoard.pipelines.context import ContextPipeline
 
 
 class StorePipeline(ContextPipeline):

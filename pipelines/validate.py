@@ -12,9 +12,9 @@ from typing import Any
 
 from scrapy.exceptions import DropItem
 
-from archive.store import Reject
-from items import CONTRACT_FIELDS, RECOMMENDATIONS, RawPage, Review
-from pipelines.context import REVIEWS_REJECTED, ContextPipeline
+from reviewhoard.archive.store import Reject
+from reviewhoard.items import CONTRACT_FIELDS, RECOMMENDATIONS, RawPage, Review
+from reviewhoard.pipelines.context import REVIEWS_REJECTED, ContextPipeline
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 """ISO 8601: a date, with a time only when the page gives one, and a zone only when it says."""
@@ -72,7 +72,7 @@ def problems(review: Review) -> list[str]:
 
 def _site_checks(review: Review) -> list[str]:
     """The checks the review's own site declares (a site's fixed set of reactions)."""
-    from sites import all_sites
+    from reviewhoard.sites import all_sites
 
     site = all_sites().get(review.site)
     return site.check_review(review) if site is not None else []

@@ -23,7 +23,7 @@ FAST_SETTINGS: dict[str, str] = {
 
 def hoard_executable() -> list[str]:
     """How to start `hoard` with this interpreter (works without the venv's bin on PATH)."""
-    return [sys.executable, "-m", "hoard"]
+    return [sys.executable, "-m", "reviewhoard.hoard"]
 
 
 def run_crawl(

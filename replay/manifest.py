@@ -154,7 +154,7 @@ def site_routes(directory: Path) -> list[dict[str, Any]]:
     """Routes for the saved pages of every site found in `directory` (a site's fixtures folder)
     or in its site subfolders (the whole fixtures folder): each site's `replay_routes`, else
     each saved page at the path and query of the URL it came from."""
-    from sites import all_sites
+    from reviewhoard.sites import all_sites
 
     routes: list[dict[str, Any]] = []
     for site in all_sites().values():

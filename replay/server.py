@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from replay.manifest import MANIFEST_NAME, Fault, Manifest, Route, load_manifest
+from reviewhoard.replay.manifest import MANIFEST_NAME, Fault, Manifest, Route, load_manifest
 
 MORE_REVIEWS_LINK = re.compile(rb"<a\b[^>]*>\s*More Reviews\s*</a>", re.IGNORECASE)
 

@@ -13,9 +13,9 @@ import pkgutil
 from functools import cache
 from urllib.parse import urlsplit
 
-from parsers.errors import PageError
-from parsers.page import ParsedPage
-from sites.site import CrawlPolicy, Feed, FeedOption, Site, SiteParser
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.parsers.page import ParsedPage
+from reviewhoard.sites.site import CrawlPolicy, Feed, FeedOption, Site, SiteParser
 
 __all__ = [
     "CrawlPolicy",

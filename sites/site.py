@@ -22,8 +22,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from items import Review, Subject
-from parsers.page import ParsedPage, TextCompletion
+from reviewhoard.items import Review, Subject
+from reviewhoard.parsers.page import ParsedPage, TextCompletion
 
 
 class SiteParser(Protocol):

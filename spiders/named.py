@@ -3,8 +3,8 @@ sites found by discovery: each is `ReviewSpider` for that site and nothing more.
 
 from __future__ import annotations
 
-from sites import all_sites
-from spiders.review import ReviewSpider
+from reviewhoard.sites import all_sites
+from reviewhoard.spiders.review import ReviewSpider
 
 
 def _spider_class(name: str, site_key: str) -> type[ReviewSpider]:

@@ -39,10 +39,10 @@ from scrapy.exceptions import (
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from items import Capture, FeedWalked, Review, utc_now
-from middlewares.rebase import base_url_for, canonical_url
-from parsers import PageError, ParsedPage
-from sites import Feed, Site, all_sites
+from reviewhoard.items import Capture, FeedWalked, Review, utc_now
+from reviewhoard.middlewares.rebase import base_url_for, canonical_url
+from reviewhoard.parsers import PageError, ParsedPage
+from reviewhoard.sites import Feed, Site, all_sites
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ class ReviewSpider(scrapy.Spider):
             delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
             spider.download_delay = max(delay, site.policy.min_delay)
         if spider.mode == "update" and spider.archived_unchanged is None:
-            from archive.known import KnownReviews
+            from reviewhoard.archive.known import KnownReviews
 
             db_path = str(crawler.settings.get("HOARD_DB") or "archive.db")
             spider.archived_unchanged = KnownReviews.read(db_path, site.key)

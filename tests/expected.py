@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from items import CONTRACT_FIELDS
+from reviewhoard.items import CONTRACT_FIELDS
 
 UNPINNED = {"subject": ("title", "url"), "author": ("url",)}
 """Nested keys the expected files leave out (they are filled when the page has them)."""

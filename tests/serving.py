@@ -28,7 +28,7 @@ def hoard_serve(db: Path, timeout: float = 30) -> Iterator[str]:
     """Run `hoard serve --db DB` until the block ends; yields the archive database's URL."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hoard", "serve", "--db", str(db), "--port", str(port)],
+        [sys.executable, "-m", "reviewhoard.hoard", "serve", "--db", str(db), "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

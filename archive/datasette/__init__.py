@@ -27,9 +27,9 @@ from datasette import hookimpl
 from datasette.utils import tilde_encode
 from datasette.utils.asgi import NotFound, Request, Response
 
-from archive.datasette.diff import Fold, word_diff
-from archive.metadata import DASHBOARD
-from archive.queries import raw_page, review_detail
+from reviewhoard.archive.datasette.diff import Fold, word_diff
+from reviewhoard.archive.metadata import DASHBOARD
+from reviewhoard.archive.queries import raw_page, review_detail
 
 STATIC = Path(__file__).parent / "static"
 STATIC_FILES = {"reviewhoard.css": "text/css", "reviewhoard.js": "text/javascript"}
@@ -421,4 +421,4 @@ def register_routes() -> list[tuple[str, Any]]:
     ]
 
 
-from archive.datasette.guard import asgi_wrapper, prepare_connection  # noqa: E402, F401  (hooks)
+from reviewhoard.archive.datasette.guard import asgi_wrapper, prepare_connection  # noqa: E402, F401  (hooks)

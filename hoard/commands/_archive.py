@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from archive.connection import connect
-from hoard.errors import HoardError, UsageError
+from reviewhoard.archive.connection import connect
+from reviewhoard.hoard.errors import HoardError, UsageError
 
 
 def require_archive(db_path: str) -> None:

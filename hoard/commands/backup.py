@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from hoard import exitcodes
-from hoard.errors import HoardError, UsageError
-from hoard.options import db_option
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.errors import HoardError, UsageError
+from reviewhoard.hoard.options import db_option
 
 
 def backup_target(path: Path, db: Path) -> Path:

@@ -17,11 +17,11 @@ from typing import IO, Any
 
 import click
 
-from archive.queries import CSV_COLUMNS, csv_row, iter_export
-from hoard import exitcodes
-from hoard.commands._archive import open_reader
-from hoard.errors import HoardError, UsageError
-from hoard.options import db_option
+from reviewhoard.archive.queries import CSV_COLUMNS, csv_row, iter_export
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.commands._archive import open_reader
+from reviewhoard.hoard.errors import HoardError, UsageError
+from reviewhoard.hoard.options import db_option
 
 
 def _since(value: str | None) -> str | None:
@@ -65,8 +65,8 @@ def _site_key(site: str | None) -> str | None:
     """The key of the site a user named (pages are stored under keys, not aliases)."""
     if site is None:
         return None
-    from parsers import PageError
-    from sites import site_named
+    from reviewhoard.parsers import PageError
+    from reviewhoard.sites import site_named
 
     try:
         return site_named(site).key
@@ -88,8 +88,8 @@ def export_warc(
     """Every stored page (filtered) into `out` as WARC records after a warcinfo record naming
     reviewhoard and the archive; (responses, revisits) written. `page_list`: where the WACZ
     list of HTML pages goes."""
-    from archive.warc_export import iter_page_events
-    from hoard.warc_output import WarcOutput, write_pages
+    from reviewhoard.archive.warc_export import iter_page_events
+    from reviewhoard.hoard.warc_output import WarcOutput, write_pages
 
     warc = WarcOutput(out, gzip=gzip)
     fields = {

@@ -14,12 +14,12 @@ from typing import BinaryIO
 
 import click
 
-from hoard import exitcodes
-from hoard.errors import UsageError
-from parsers import PageError
-from parsers.page import ParsedPage
-from parsers.page_address import page_address
-from sites import Site, site_for_url, site_named
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.errors import UsageError
+from reviewhoard.parsers import PageError
+from reviewhoard.parsers.page import ParsedPage
+from reviewhoard.parsers.page_address import page_address
+from reviewhoard.sites import Site, site_for_url, site_named
 
 NO_ADDRESS = (
     'names no address of its own (no canonical link, og:url or "saved from url=" comment); '

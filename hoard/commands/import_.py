@@ -15,20 +15,20 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from archive.writer import ArchiveWriter
-from hoard import exitcodes
-from hoard.commands.extract import read_page
-from hoard.errors import HoardError, UsageError
-from hoard.lock import ArchiveLock, close_abandoned
-from hoard.options import db_option
-from hoard.warc_input import Damage, NotWarc, WarcImport, is_warc_path
-from items import Capture, utc_now
-from parsers import PageError
-from pipelines.context import WriteFailed
-from sites import Site, site_for_url, site_named
+from reviewhoard.archive.writer import ArchiveWriter
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.commands.extract import read_page
+from reviewhoard.hoard.errors import HoardError, UsageError
+from reviewhoard.hoard.lock import ArchiveLock, close_abandoned
+from reviewhoard.hoard.options import db_option
+from reviewhoard.hoard.warc_input import Damage, NotWarc, WarcImport, is_warc_path
+from reviewhoard.items import Capture, utc_now
+from reviewhoard.parsers import PageError
+from reviewhoard.pipelines.context import WriteFailed
+from reviewhoard.sites import Site, site_for_url, site_named
 
 if TYPE_CHECKING:
-    from hoard.parse_pool import ParsePool
+    from reviewhoard.hoard.parse_pool import ParsePool
 
 FLUSH_BYTES = 64 * 1024 * 1024
 """Page bytes handed to the writer after which its batch is written, whatever its reviews: keeps
@@ -60,7 +60,7 @@ def _jobs(jobs: int | None, pages: tuple[str, ...], warcs: set[str]) -> int:
     """Worker processes for these inputs (`hoard.parse_pool.pool_jobs`): never more than saved
     pages (when no WARC file holds an unknown number), and by default none for less than
     `POOL_BYTES` of input."""
-    from hoard.parse_pool import pool_jobs
+    from reviewhoard.hoard.parse_pool import pool_jobs
 
     size = 0
     for page in pages:
@@ -234,7 +234,7 @@ def command(
             tally = warcs.tally
             progress.update(tally.records, warcs.bytes_read, tally.reviews + page_reviews)
 
-        from hoard.parse_pool import PageTask, WorkerDied, whole
+        from reviewhoard.hoard.parse_pool import PageTask, WorkerDied, whole
 
         def tasks() -> Iterator[tuple[Any, PageTask | None]]:
             """Every page of the inputs, in order, with the task that reads it; what cannot be
@@ -359,7 +359,7 @@ def command(
     # mixes with nothing (exit 75), and a killed import's row is closed by the next run.
     with ArchiveLock(Path(db_path), command="hoard import"):
         close_abandoned(Path(db_path), sys.stderr)
-        from hoard.parse_pool import ParsePool
+        from reviewhoard.hoard.parse_pool import ParsePool
 
         # Workers start (and load the parsers) while this process opens the archive.
         warcs = {page for page in pages if page != "-" and is_warc_path(page)}

@@ -12,21 +12,21 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from archive.queries import iter_pages, page_ids
-from archive.store import read_connection
-from archive.writer import ArchiveWriter
-from hoard import exitcodes
-from hoard.commands._archive import open_reader
-from hoard.errors import HoardError, UsageError
-from hoard.lock import ArchiveLock, close_abandoned
-from hoard.options import db_option
-from items import Capture
-from parsers import PageError
-from pipelines.context import WriteFailed
-from sites import site_named
+from reviewhoard.archive.queries import iter_pages, page_ids
+from reviewhoard.archive.store import read_connection
+from reviewhoard.archive.writer import ArchiveWriter
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.commands._archive import open_reader
+from reviewhoard.hoard.errors import HoardError, UsageError
+from reviewhoard.hoard.lock import ArchiveLock, close_abandoned
+from reviewhoard.hoard.options import db_option
+from reviewhoard.items import Capture
+from reviewhoard.parsers import PageError
+from reviewhoard.pipelines.context import WriteFailed
+from reviewhoard.sites import site_named
 
 if TYPE_CHECKING:
-    from hoard.parse_pool import PageTask, ParsePool
+    from reviewhoard.hoard.parse_pool import PageTask, ParsePool
 
 POOL_PAGES = 8
 """Pages below which the parsers run in this process unless --jobs says otherwise: a pool of
@@ -77,14 +77,14 @@ def command(db_path: str, site: str | None, jobs: int | None, as_json: bool) -> 
             ids = page_ids(reader, site=site)
         finally:
             reader.close()
-        from hoard.parse_pool import ParsePool, pool_jobs
+        from reviewhoard.hoard.parse_pool import ParsePool, pool_jobs
 
         # Workers start (and load the parsers) while this process opens the archive.
         with ParsePool(pool_jobs(jobs, len(ids), len(ids) >= POOL_PAGES)) as pool:
             return _write(ids, pool)
 
     def _write(ids: list[int], pool: ParsePool) -> int:
-        from hoard.parse_pool import PageTask, WorkerDied, whole
+        from reviewhoard.hoard.parse_pool import PageTask, WorkerDied, whole
 
         writer = ArchiveWriter(
             db_path,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from hoard.errors import UsageError
-from replay.manifest import ManifestError
-from replay.server import ReplaySite
+from reviewhoard.hoard.errors import UsageError
+from reviewhoard.replay.manifest import ManifestError
+from reviewhoard.replay.server import ReplaySite
 
 
 def default_dir() -> str:

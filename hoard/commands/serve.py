@@ -13,12 +13,12 @@ from typing import Any
 
 import click
 
-from archive.metadata import DASHBOARD, datasette_metadata
-from archive.store import Archive
-from hoard import exitcodes
-from hoard.commands._archive import require_archive
-from hoard.errors import HoardError
-from hoard.options import db_option
+from reviewhoard.archive.metadata import DASHBOARD, datasette_metadata
+from reviewhoard.archive.store import Archive
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.commands._archive import require_archive
+from reviewhoard.hoard.errors import HoardError
+from reviewhoard.hoard.options import db_option
 
 SETTINGS: dict[str, int | bool] = {
     "sql_time_limit_ms": 5000,
@@ -46,7 +46,7 @@ def register_plugin() -> None:
     found it already (installed with the package, by its `datasette` entry point)."""
     from datasette.plugins import pm
 
-    import archive.datasette as plugin
+    import reviewhoard.archive.datasette as plugin
 
     if not pm.is_registered(plugin):
         pm.register(plugin, name="reviewhoard")

@@ -6,11 +6,11 @@ import json
 
 import click
 
-from archive.queries import stats
-from archive.tables import TABLES
-from hoard import exitcodes
-from hoard.commands._archive import open_reader
-from hoard.options import db_option
+from reviewhoard.archive.queries import stats
+from reviewhoard.archive.tables import TABLES
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.commands._archive import open_reader
+from reviewhoard.hoard.options import db_option
 
 
 @click.command(

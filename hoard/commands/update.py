@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from hoard.config import EXAMPLE, Config, Watch, load_config
-from hoard.errors import UsageError
-from hoard.logging_options import (
+from reviewhoard.hoard.config import EXAMPLE, Config, Watch, load_config
+from reviewhoard.hoard.errors import UsageError
+from reviewhoard.hoard.logging_options import (
     check_flags,
     echo_json,
     json_option,
@@ -19,7 +19,7 @@ from hoard.logging_options import (
     summary_dict,
     verbose_option,
 )
-from hoard.options import DEFAULT_DB
+from reviewhoard.hoard.options import DEFAULT_DB
 
 """The spider that crawls each site a watch can name."""
 
@@ -125,8 +125,8 @@ def command(
     INFO/DEBUG. Every run is recorded in the archive's `crawls` table with its outcome and
     alarms.
     """
-    from hoard.crawl.run import CrawlSpec
-    from hoard.crawl.supervise import supervise
+    from reviewhoard.hoard.crawl.run import CrawlSpec
+    from reviewhoard.hoard.crawl.supervise import supervise
 
     check_flags(verbose, quiet, log_file)
     config = load_config(config_path)
@@ -136,7 +136,7 @@ def command(
     command_line = f"hoard update --config {config_path}"
     settings = dict(config.settings)
     if any("warc" in spec.args for spec in specs):
-        from middlewares.warc_writer import warc_folder, with_warc_writer
+        from reviewhoard.middlewares.warc_writer import warc_folder, with_warc_writer
 
         for spec in (s for s in specs if "warc" in s.args):
             try:
@@ -151,7 +151,7 @@ def command(
                 f"{config_path}: name the same redis in every [[watch]] (or in none): the run "
                 f"goes to one frontier, not {', '.join(u or '(local)' for u in redis)}"
             )
-        from hoard.distributed.submit import crawl_over_redis
+        from reviewhoard.hoard.distributed.submit import crawl_over_redis
 
         if as_json or log_file:
             raise UsageError(

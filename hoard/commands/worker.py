@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from hoard import exitcodes
-from hoard.errors import UsageError
-from hoard.logging_options import log_level, verbose_option
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.errors import UsageError
+from reviewhoard.hoard.logging_options import log_level, verbose_option
 
 EPILOG = (
     """
@@ -48,9 +48,9 @@ def command(redis_url: str, exit_when_idle: bool, settings: tuple[str, ...], ver
     between two, robots.txt, and a 429/503's Retry-After pauses the host for every worker.
     Captures go to Redis for the writer (`hoard write`); nothing is written here.
     """
-    from hoard.crawl.run import parse_setting_overrides
-    from hoard.distributed.link import check_url
-    from hoard.distributed.worker import run_worker
+    from reviewhoard.hoard.crawl.run import parse_setting_overrides
+    from reviewhoard.hoard.distributed.link import check_url
+    from reviewhoard.hoard.distributed.worker import run_worker
 
     try:
         check_url(redis_url)

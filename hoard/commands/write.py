@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from hoard import exitcodes
-from hoard.errors import UsageError
-from hoard.options import db_option
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.errors import UsageError
+from reviewhoard.hoard.options import db_option
 
 EPILOG = (
     """
@@ -41,8 +41,8 @@ def command(redis_url: str, db_path: str, exit_when_idle: bool) -> int:
     command that submitted the run. One writer per archive: while it runs, a local `hoard crawl`
     or `hoard update` of the same archive exits 75, and so does a second writer.
     """
-    from hoard.distributed.link import check_url
-    from hoard.distributed.writer import run_writer
+    from reviewhoard.hoard.distributed.link import check_url
+    from reviewhoard.hoard.distributed.writer import run_writer
 
     try:
         check_url(redis_url)

@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 
-from hoard import exitcodes
-from hoard.errors import UsageError
-from hoard.logging_options import (
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.errors import UsageError
+from reviewhoard.hoard.logging_options import (
     check_flags,
     echo_json,
     json_option,
@@ -24,8 +24,8 @@ from hoard.logging_options import (
     summary_dict,
     verbose_option,
 )
-from hoard.options import db_option
-from sites import Site, all_sites
+from reviewhoard.hoard.options import db_option
+from reviewhoard.sites import Site, all_sites
 
 COMMON_HELP = """
 Every page that was read is kept raw in the archive (`pages`) for `hoard reparse`. In update
@@ -173,7 +173,12 @@ def refuse_forbidden(site: Site, where: str = "") -> None:
 
 def crawl(name: str, site: Site, kwargs: dict[str, Any]) -> int:
     """Run one site's crawl under the supervisor; the exit status."""
-    from hoard.crawl.run import CrawlSpec, check_specs, parse_setting_overrides, project_settings
+    from reviewhoard.hoard.crawl.run import (
+        CrawlSpec,
+        check_specs,
+        parse_setting_overrides,
+        project_settings,
+    )
 
     mode = kwargs.pop("mode")
     db_path = kwargs.pop("db_path")
@@ -208,7 +213,7 @@ def crawl(name: str, site: Site, kwargs: dict[str, Any]) -> int:
             raise UsageError(f"--base-url {base_url!r}: give an http:// or https:// address")
         overrides["HOARD_BASE_URLS"] = {site.key: base_url.rstrip("/")}
     if warc:
-        from middlewares.warc_writer import warc_folder, with_warc_writer
+        from reviewhoard.middlewares.warc_writer import warc_folder, with_warc_writer
 
         try:
             overrides = with_warc_writer({**overrides, "HOARD_WARC_DIR": warc_folder(warc)})
@@ -219,7 +224,7 @@ def crawl(name: str, site: Site, kwargs: dict[str, Any]) -> int:
     specs = [CrawlSpec(site.key, args)]
     check_specs(project_settings(overrides), specs)  # a bad id is exit 2 before any lock or row
     if redis_url:
-        from hoard.distributed.submit import crawl_over_redis
+        from reviewhoard.hoard.distributed.submit import crawl_over_redis
 
         return crawl_over_redis(
             redis_url, specs, overrides, command_line, workers=workers or 0,
@@ -227,7 +232,7 @@ def crawl(name: str, site: Site, kwargs: dict[str, Any]) -> int:
         )  # fmt: skip
     # Through the supervisor, like `hoard update`: the archive's run lock (exit 75), SIGINT/
     # SIGTERM (130/143), data-quality alarms (3), the crawls row, a WAL checkpoint.
-    from hoard.crawl.supervise import supervise
+    from reviewhoard.hoard.crawl.supervise import supervise
 
     outcome = supervise(
         Path(db_path), specs, overrides, command_line,

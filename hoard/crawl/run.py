@@ -23,8 +23,8 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
-from hoard import exitcodes
-from hoard.errors import UsageError
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.errors import UsageError
 
 ALARM_REASONS: dict[str, str] = {
     "layout_changed": "a page no longer looks like a review page (layout change?)",
@@ -89,7 +89,7 @@ class CrawlResult:
     @property
     def failures(self) -> int:
         """Requests, pages and items that failed (what makes a run partial)."""
-        from hoard.alarms import failures
+        from reviewhoard.hoard.alarms import failures
 
         return failures(self.stats)
 
@@ -198,7 +198,7 @@ def feed_totals(stats: Mapping[str, Any]) -> dict[str, dict[str, int]]:
 def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     """The project's settings.py, whatever the working directory, with `overrides` on top."""
     settings = Settings()
-    settings.setmodule("settings", priority="project")
+    settings.setmodule("reviewhoard.settings", priority="project")
     for name, value in (overrides or {}).items():
         settings.set(name, value, priority="cmdline")
     return settings
@@ -281,7 +281,7 @@ def run_crawls(
     check_specs(settings, specs)
     crawl_id: int | None = None
     if record:
-        from archive.writer import start_run
+        from reviewhoard.archive.writer import start_run
 
         args = {"specs": [s.describe() for s in specs], "settings": dict(settings_overrides or {})}
         crawl_id = start_run(db_path, command_line, json.dumps(args, default=str))
@@ -314,7 +314,7 @@ def known_reviews(db_path: str, crawler: Crawler, spec: CrawlSpec) -> dict[str, 
     digests of the spider's site, read once here and handed to the spider."""
     if spec.args.get("mode", "update") != "update":
         return {}
-    from archive.known import KnownReviews
+    from reviewhoard.archive.known import KnownReviews
 
     site_key = getattr(crawler.spidercls, "site_key", None)
     if site_key is None:
@@ -324,7 +324,7 @@ def known_reviews(db_path: str, crawler: Crawler, spec: CrawlSpec) -> dict[str, 
 
 def finish_crawl(db_path: str, result: CrawlResult, alarms: list[Any] | None = None) -> None:
     """Close the result's `crawls` row with its outcome, counts and finish reasons."""
-    from archive.writer import finish_run
+    from reviewhoard.archive.writer import finish_run
 
     assert result.crawl_id is not None
     s = result.stats

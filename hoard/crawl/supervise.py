@@ -32,8 +32,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from hoard import exitcodes
-from hoard.alarms import (
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.alarms import (
     COVERAGE_FIELDS,
     Alarm,
     Coverage,
@@ -44,10 +44,10 @@ from hoard.alarms import (
     page_requests,
     run_checks,
 )
-from hoard.lock import ArchiveLock, close_abandoned
+from reviewhoard.hoard.lock import ArchiveLock, close_abandoned
 
 if TYPE_CHECKING:
-    from hoard.crawl.run import CrawlResult, CrawlSpec
+    from reviewhoard.hoard.crawl.run import CrawlResult, CrawlSpec
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class RunState:
 
     def live_stats(self) -> dict[str, Any]:
         """The run's stats so far, over all its crawlers."""
-        from hoard.crawl.run import merge_stats
+        from reviewhoard.hoard.crawl.run import merge_stats
 
         return merge_stats([collector.get_stats() for collector in self.stats])
 
@@ -131,7 +131,7 @@ class RunWatcher:
         crawl_id = self.crawler.settings.getint("HOARD_CRAWL_ID")
         if self.state.marked or not crawl_id:
             return
-        from archive.store import open_archive
+        from reviewhoard.archive.store import open_archive
 
         with open_archive(self.crawler.settings.get("HOARD_DB")) as archive:
             archive.record_crawl_feeds(crawl_id, {f: {"complete": False} for f in self.state.feeds})
@@ -212,7 +212,7 @@ class RunWatcher:
             self.state.url_of_feed[feed] = request.meta.get("canonical_url") or request.url
 
     def item_scraped(self, item: Any, response: Any, spider: Any) -> None:
-        from items import Review
+        from reviewhoard.items import Review
 
         if not isinstance(item, Review):
             return
@@ -384,7 +384,7 @@ def record(db_path: Path, result: CrawlResult, outcome: Outcome) -> None:
 
 
 def _finish(db_path: Path, result: CrawlResult, outcome: Outcome, finished: bool) -> None:
-    from archive.writer import finish_run
+    from reviewhoard.archive.writer import finish_run
 
     assert result.crawl_id is not None
     s = outcome.stats
@@ -434,8 +434,8 @@ def feed_history(
     memory)."""
     if not db_path.exists():
         return {}
-    from archive.queries import feed_history as query
-    from archive.store import read_connection
+    from reviewhoard.archive.queries import feed_history as query
+    from reviewhoard.archive.store import read_connection
 
     conn = read_connection(db_path)
     try:
@@ -452,9 +452,9 @@ def catch_up(db_path: Path, specs: list[CrawlSpec], feeds: Iterable[str]) -> lis
     stream, not a finite list."""
     if not db_path.exists():
         return specs
-    from archive.queries import unfinished_feeds
-    from archive.store import read_connection
-    from hoard.crawl.run import CrawlSpec
+    from reviewhoard.archive.queries import unfinished_feeds
+    from reviewhoard.archive.store import read_connection
+    from reviewhoard.hoard.crawl.run import CrawlSpec
 
     conn = read_connection(db_path)
     try:
@@ -470,7 +470,7 @@ def catch_up(db_path: Path, specs: list[CrawlSpec], feeds: Iterable[str]) -> lis
 def log_settings(path: Path | None, verbose: int = 0) -> dict[str, Any]:
     """Scrapy settings for the log: the full log (INFO, DEBUG at -vv) appended to `path` if
     given, else on stderr only errors (INFO at -v, DEBUG at -vv)."""
-    from hoard.logging_options import log_level
+    from reviewhoard.hoard.logging_options import log_level
 
     if path is not None:
         level = "DEBUG" if verbose >= 2 else "INFO"
@@ -481,7 +481,7 @@ def log_settings(path: Path | None, verbose: int = 0) -> dict[str, Any]:
 def _spiders(specs: list[CrawlSpec]) -> list[Any]:
     from scrapy.spiderloader import SpiderLoader
 
-    from hoard.crawl.run import project_settings
+    from reviewhoard.hoard.crawl.run import project_settings
 
     loader = SpiderLoader.from_settings(project_settings())
     return [loader.load(s.spider)(**s.args) for s in specs]
@@ -522,7 +522,7 @@ def supervise(
     feed of the specs, named by the command). Raises LockedError (exit 75) when another run
     holds the archive.
     """
-    from hoard.crawl.run import project_settings, run_crawls
+    from reviewhoard.hoard.crawl.run import project_settings, run_crawls
 
     stream = stream or sys.stderr
     if watch_of_feed is None:
@@ -538,7 +538,7 @@ def supervise(
     overrides: dict[str, Any] = {
         **settings_overrides,
         RUN_ID_SETTING: run_id,
-        "EXTENSIONS": {**extensions, "hoard.crawl.supervise.RunWatcher": 0},
+        "EXTENSIONS": {**extensions, "reviewhoard.hoard.crawl.supervise.RunWatcher": 0},
         **log_settings(log_file, verbose),
     }
     error_handler = _stderr_errors(stream) if log_file is not None else None

@@ -33,10 +33,10 @@ from urllib.parse import urlsplit
 import redis
 from scrapy import Request, Spider
 
-from hoard.distributed import keys
-from hoard.distributed.link import RedisLink
-from hoard.distributed.wire import item_fields
-from items import Capture, FeedWalked, utc_now
+from reviewhoard.hoard.distributed import keys
+from reviewhoard.hoard.distributed.link import RedisLink
+from reviewhoard.hoard.distributed.wire import item_fields
+from reviewhoard.items import Capture, FeedWalked, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def request_host(url: str, bases: tuple[str, str] | None) -> str:
     """The host a request to `url` really goes to (after a move to a replay site or mirror):
     what politeness counts per, as Scrapy's download slots do."""
     if bases is not None:
-        from middlewares.rebase import rebase_url
+        from reviewhoard.middlewares.rebase import rebase_url
 
         url = rebase_url(url, *bases)
     return (urlsplit(url).hostname or "").lower()

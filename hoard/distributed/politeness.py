@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 
-from middlewares.retry_after import THROTTLE_CODES, backoff_seconds, retry_after_seconds
+from reviewhoard.middlewares.retry_after import THROTTLE_CODES, backoff_seconds, retry_after_seconds
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
 
-    from hoard.distributed.worker import JobContext
+    from reviewhoard.hoard.distributed.worker import JobContext
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class HostLeaseMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HostLeaseMiddleware:
-        from hoard.distributed.worker import context_of
+        from reviewhoard.hoard.distributed.worker import context_of
 
         ctx = context_of(crawler)
         if ctx is None:

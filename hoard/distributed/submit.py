@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from hoard import exitcodes
-from hoard.distributed import keys
-from hoard.distributed.frontier import (
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.distributed import keys
+from reviewhoard.hoard.distributed.frontier import (
     JobSpec,
     Outgoing,
     RunLocked,
@@ -31,8 +31,8 @@ from hoard.distributed.frontier import (
     request_host,
     submit,
 )
-from hoard.distributed.link import RedisLink
-from hoard.errors import LockedError, UsageError
+from reviewhoard.hoard.distributed.link import RedisLink
+from reviewhoard.hoard.errors import LockedError, UsageError
 
 WAITING_SAY_AFTER = 5.0
 """Seconds without a writer on Redis before the submitter says what it is waiting for."""
@@ -44,8 +44,8 @@ def job_specs(specs: list[Any], overrides: Mapping[str, Any]) -> list[JobSpec]:
     from scrapy.spiderloader import SpiderLoader
     from scrapy.utils.request import RequestFingerprinter
 
-    from hoard.crawl.run import project_settings
-    from middlewares.rebase import base_url_for
+    from reviewhoard.hoard.crawl.run import project_settings
+    from reviewhoard.middlewares.rebase import base_url_for
 
     settings = project_settings(overrides)
     loader = SpiderLoader.from_settings(settings)
@@ -159,7 +159,7 @@ def report(info: dict[str, str], stream: TextIO, summary_key: str = "summary") -
 
 def hoard_command(*args: str) -> list[str]:
     """`hoard ARGS` with this interpreter."""
-    return [sys.executable, "-m", "hoard", *args]
+    return [sys.executable, "-m", "reviewhoard.hoard", *args]
 
 
 def crawl_over_redis(
@@ -177,8 +177,8 @@ def crawl_over_redis(
 ) -> int:
     """Submit the run and wait for its outcome; with `workers`, run the writer (on `db_path`)
     and that many workers here for it. The exit status of the run."""
-    from hoard.crawl.supervise import feeds_of
-    from hoard.distributed.link import check_url
+    from reviewhoard.hoard.crawl.supervise import feeds_of
+    from reviewhoard.hoard.distributed.link import check_url
 
     stream = stream or sys.stderr
     try:
@@ -191,7 +191,7 @@ def crawl_over_redis(
     if workers < 0:
         raise UsageError("--workers takes a number of workers, 1 or more")
     if workers and db_path is not None:
-        from hoard.lock import ArchiveLock
+        from reviewhoard.hoard.lock import ArchiveLock
 
         ArchiveLock(db_path, command=command_line).acquire().release()  # 75 before submitting
     link, run_id = submit_run(url, specs, overrides, command_line, watch_of_feed, stream)

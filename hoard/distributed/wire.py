@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from items import Capture, FeedWalked
+from reviewhoard.items import Capture, FeedWalked
 
 ENCODING = b"1"
 

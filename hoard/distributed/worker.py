@@ -37,10 +37,10 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from archive.hashing import content_hash
-from hoard import exitcodes
-from hoard.distributed import keys
-from hoard.distributed.frontier import (
+from reviewhoard.archive.hashing import content_hash
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.distributed import keys
+from reviewhoard.hoard.distributed.frontier import (
     MAX_DELIVERIES,
     Entry,
     JobFrontier,
@@ -53,10 +53,10 @@ from hoard.distributed.frontier import (
     request_host,
     worker_name,
 )
-from hoard.distributed.link import RedisLink
-from items import Capture, FeedWalked, Review
-from pipelines.normalize import normalize_review
-from spiders.review import ReviewSpider
+from reviewhoard.hoard.distributed.link import RedisLink
+from reviewhoard.items import Capture, FeedWalked, Review
+from reviewhoard.pipelines.normalize import normalize_review
+from reviewhoard.spiders.review import ReviewSpider
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ STATE_SECONDS = 0.5
 DISCOVER_SECONDS = 0.1
 DISCOVER_BUSY_SECONDS = 0.5
 """While a job runs, new jobs are looked for less often (a run's jobs all arrive together)."""
-LEASE_MIDDLEWARE = "hoard.distributed.politeness.HostLeaseMiddleware"
+LEASE_MIDDLEWARE = "reviewhoard.hoard.distributed.politeness.HostLeaseMiddleware"
 ENTRY_META = "hoard_entry"
 FEED_META = "hoard_feed"
 TEXT_STATS = ("hoard/stop_url", "hoard/stop_detail", "hoard/first_failed_url")
@@ -463,7 +463,7 @@ class Worker:
         """A crawler of the job's spider with its arguments and settings, fed by Redis."""
         from scrapy.spiderloader import SpiderLoader
 
-        from hoard.crawl.run import project_settings
+        from reviewhoard.hoard.crawl.run import project_settings
 
         record = job_record(self.link, job_id)
         if not record:
@@ -512,7 +512,7 @@ class Worker:
 
     def job_closed(self, job_id: str, crawler: Crawler) -> None:
         """Send the crawler's last stats; an alarm stop stops the job for every worker."""
-        from hoard.crawl.run import ALARM_REASONS
+        from reviewhoard.hoard.crawl.run import ALARM_REASONS
 
         ctx = _CONTEXTS.pop(job_id, None)
         self.crawlers.pop(job_id, None)
@@ -602,7 +602,7 @@ def run_worker(
     """Run a worker until SIGINT/SIGTERM (or until idle); its exit status."""
     from scrapy.utils.reactor import install_reactor
 
-    from hoard.crawl.run import project_settings
+    from reviewhoard.hoard.crawl.run import project_settings
 
     stream = stream or sys.stderr
     overrides = {**(overrides or {})}

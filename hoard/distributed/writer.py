@@ -31,16 +31,16 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from archive.hashing import body_sha256
-from archive.known import KnownReviews
-from archive.writer import GONE, ArchiveWriter, start_run
-from hoard import exitcodes
-from hoard.distributed import keys
-from hoard.distributed.frontier import _str, run_finished
-from hoard.distributed.link import RedisLink
-from hoard.distributed.wire import read_capture
-from hoard.lock import ArchiveLock
-from items import Capture, FeedWalked, utc_now
+from reviewhoard.archive.hashing import body_sha256
+from reviewhoard.archive.known import KnownReviews
+from reviewhoard.archive.writer import GONE, ArchiveWriter, start_run
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.distributed import keys
+from reviewhoard.hoard.distributed.frontier import _str, run_finished
+from reviewhoard.hoard.distributed.link import RedisLink
+from reviewhoard.hoard.distributed.wire import read_capture
+from reviewhoard.hoard.lock import ArchiveLock
+from reviewhoard.items import Capture, FeedWalked, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class OpenRun:
 
 def publish_known(link: RedisLink, db_path: Path) -> int:
     """Replace the digests in Redis with the archive's, for every site; how many."""
-    from sites import all_sites
+    from reviewhoard.sites import all_sites
 
     total = 0
     for site in all_sites():
@@ -123,7 +123,7 @@ class Writer:
         """Write until signalled (or until idle); the exit status."""
         self._catch_signals()
         with ArchiveLock(self.db_path, command=f"hoard write --redis {self.link.url}"):
-            from hoard.crawl.supervise import close_abandoned
+            from reviewhoard.hoard.crawl.supervise import close_abandoned
 
             close_abandoned(self.db_path, self.stream)
             self.link.call(self._make_group)
@@ -276,8 +276,8 @@ class Writer:
         return delta
 
     def _already_written(self, capture: Capture) -> bool:
-        from archive.queries import page_fetched
-        from archive.store import read_connection
+        from reviewhoard.archive.queries import page_fetched
+        from reviewhoard.archive.store import read_connection
 
         key = (body_sha256(capture.body), capture.fetched_at)
         if key in self.written:
@@ -307,7 +307,7 @@ class Writer:
             args = {"redis": self.link.url, "run": run_id, "jobs": json.loads(info["jobs"])}
             crawl_id = start_run(str(self.db_path), info["command"], json.dumps(args))
             feeds = json.loads(info.get("watch_of_feed") or "{}")
-            from archive.store import open_archive
+            from reviewhoard.archive.store import open_archive
 
             with open_archive(self.db_path) as archive:
                 archive.record_crawl_feeds(crawl_id, {f: {"complete": False} for f in feeds})
@@ -318,7 +318,7 @@ class Writer:
         return run
 
     def _closed_row(self, crawl_id: int) -> bool:
-        from archive.store import read_connection
+        from reviewhoard.archive.store import read_connection
 
         conn = read_connection(self.db_path)
         try:
@@ -337,8 +337,8 @@ class Writer:
 
     def close_run(self, run_id: str) -> None:
         """Judge the run as a local one, close its row, tell Redis (and so the submitter)."""
-        from hoard.crawl.run import CrawlResult, CrawlSpec, SpiderOutcome
-        from hoard.crawl.supervise import RunState, checkpoint, judge, record
+        from reviewhoard.hoard.crawl.run import CrawlResult, CrawlSpec, SpiderOutcome
+        from reviewhoard.hoard.crawl.supervise import RunState, checkpoint, judge, record
 
         run = self.runs.pop(run_id, None) or self.open_run(run_id)
         self.runs.pop(run_id, None)

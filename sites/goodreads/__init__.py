@@ -9,9 +9,9 @@ The server renders a book's first 30 reviews and no link to more, so each run re
 
 from __future__ import annotations
 
-from sites.goodreads import parser
-from sites.goodreads.feeds import CANONICAL, SUBJECT_TYPE, make_feeds
-from sites.site import CrawlPolicy, FeedOption, Site
+from reviewhoard.sites.goodreads import parser
+from reviewhoard.sites.goodreads.feeds import CANONICAL, SUBJECT_TYPE, make_feeds
+from reviewhoard.sites.site import CrawlPolicy, FeedOption, Site
 
 SAVED_PAGES = {
     "book-14476341-reviews-2025-04.html": (

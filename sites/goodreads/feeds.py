@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from sites.site import Feed
+from reviewhoard.sites.site import Feed
 
 CANONICAL = "https://www.goodreads.com"
 SUBJECT_TYPE = "book"

@@ -39,11 +39,11 @@ from typing import Any, TypeGuard, cast
 
 from lxml import etree
 
-from items import Author, Review, Subject
-from parsers.dates import MONTHS
-from parsers.errors import PageError
-from parsers.page import ParsedPage
-from parsers.text import (
+from reviewhoard.items import Author, Review, Subject
+from reviewhoard.parsers.dates import MONTHS
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.parsers.page import ParsedPage
+from reviewhoard.parsers.text import (
     BOMS,
     BREAK,
     clean_text,
@@ -52,7 +52,7 @@ from parsers.text import (
     drop_element,
     require_html_bytes,
 )
-from sites.goodreads.feeds import (
+from reviewhoard.sites.goodreads.feeds import (
     CANONICAL,
     FRAGMENT_MAX_PAGE,
     FRAGMENT_PAGE_SIZE,

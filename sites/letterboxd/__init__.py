@@ -9,9 +9,9 @@ Letterboxd's terms of use forbid automated collection (since December 2025): `ho
 
 from __future__ import annotations
 
-from items import Subject
-from sites.letterboxd import parser
-from sites.letterboxd.feeds import (
+from reviewhoard.items import Subject
+from reviewhoard.sites.letterboxd import parser
+from reviewhoard.sites.letterboxd.feeds import (
     CANONICAL,
     RATINGS,
     SORTS,
@@ -21,7 +21,7 @@ from sites.letterboxd.feeds import (
     make_feeds,
     next_page,
 )
-from sites.site import CrawlPolicy, Feed, FeedOption, Site
+from reviewhoard.sites.site import CrawlPolicy, Feed, FeedOption, Site
 
 SAVED_PAGES = {
     "film-oppenheimer-2023-reviews-2026-07.html": (

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from parsers.page import ParsedPage
-from sites.site import Feed
+from reviewhoard.parsers.page import ParsedPage
+from reviewhoard.sites.site import Feed
 
 CANONICAL = "https://letterboxd.com"
 SUBJECT_TYPE = "film"

@@ -28,11 +28,18 @@ from typing import cast
 
 from lxml import etree
 
-from items import Author, Review, Subject
-from parsers.errors import PageError
-from parsers.page import ParsedPage, TextCompletion
-from parsers.text import BOMS, BREAK, SKIP_TAGS, clean_text, decode_html, require_html_bytes
-from sites.letterboxd.feeds import CANONICAL, SUBJECT_TYPE
+from reviewhoard.items import Author, Review, Subject
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.parsers.page import ParsedPage, TextCompletion
+from reviewhoard.parsers.text import (
+    BOMS,
+    BREAK,
+    SKIP_TAGS,
+    clean_text,
+    decode_html,
+    require_html_bytes,
+)
+from reviewhoard.sites.letterboxd.feeds import CANONICAL, SUBJECT_TYPE
 
 SITE = "letterboxd"
 DOMAINS: tuple[str, ...] = ("letterboxd.com",)

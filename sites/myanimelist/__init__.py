@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from items import Review
-from sites.myanimelist import parser
-from sites.myanimelist.feeds import CANONICAL, make_feeds, next_page
-from sites.site import CrawlPolicy, FeedOption, Site
+from reviewhoard.items import Review
+from reviewhoard.sites.myanimelist import parser
+from reviewhoard.sites.myanimelist.feeds import CANONICAL, make_feeds, next_page
+from reviewhoard.sites.site import CrawlPolicy, FeedOption, Site
 
 SAVED_PAGES = {
     "anime-1-reviews-2022-10.html": "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews",

@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qs, urlsplit
 
-from parsers.page import ParsedPage
-from sites.site import Feed
+from reviewhoard.parsers.page import ParsedPage
+from reviewhoard.sites.site import Feed
 
 CANONICAL = "https://myanimelist.net"
 SUBJECT_TYPES = ("anime", "manga")

@@ -32,11 +32,11 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 
 from lxml import etree
 
-from items import Author, Progress, Review, Subject
-from parsers.dates import MONTHS
-from parsers.errors import PageError
-from parsers.page import ParsedPage
-from parsers.text import BOMS, TextReader, decode_html, require_html_bytes
+from reviewhoard.items import Author, Progress, Review, Subject
+from reviewhoard.parsers.dates import MONTHS
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.parsers.page import ParsedPage
+from reviewhoard.parsers.text import BOMS, TextReader, decode_html, require_html_bytes
 
 SITE = "myanimelist"
 DOMAINS: tuple[str, ...] = ("myanimelist.net",)

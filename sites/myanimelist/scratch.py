@@ -11,9 +11,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from replay.manifest import Fault, Route
-from replay.server import ReplaySite
-from sites.myanimelist.synth import (
+from reviewhoard.replay.manifest import Fault, Route
+from reviewhoard.replay.server import ReplaySite
+from reviewhoard.sites.myanimelist.synth import (
     FeedShape,
     PageTemplate,
     load_template,

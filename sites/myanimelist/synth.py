@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from replay.manifest import Manifest, Route, write_manifest
-from sites.myanimelist.feeds import title_reviews_url
+from reviewhoard.replay.manifest import Manifest, Route, write_manifest
+from reviewhoard.sites.myanimelist.feeds import title_reviews_url
 
 BLOCK_START = re.compile(r'<div class="review-element\b')
 DIV_TAG = re.compile(r"<div\b|</div>")

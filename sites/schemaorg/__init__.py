@@ -10,10 +10,10 @@ this site) does.
 
 from __future__ import annotations
 
-from sites.schemaorg import parser
-from sites.schemaorg.feeds import make_feeds
-from sites.schemaorg.record import SUBJECT_TYPES
-from sites.site import CrawlPolicy, FeedOption, Site
+from reviewhoard.sites.schemaorg import parser
+from reviewhoard.sites.schemaorg.feeds import make_feeds
+from reviewhoard.sites.schemaorg.record import SUBJECT_TYPES
+from reviewhoard.sites.site import CrawlPolicy, FeedOption, Site
 
 SITE = Site(
     key="schemaorg",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
-from sites.site import Feed
+from reviewhoard.sites.site import Feed
 
 
 def check_url(value: str) -> str:

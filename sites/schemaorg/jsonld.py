@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sites.schemaorg.record import HOLDING_PROPERTIES, Node, absolute, is_review
+from reviewhoard.sites.schemaorg.record import HOLDING_PROPERTIES, Node, absolute, is_review
 
 # The start of a comment or of a script (with its attributes); each is then skipped to its end
 # with a plain search (a lazy `.*?` over the page is many times slower).

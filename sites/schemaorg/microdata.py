@@ -15,9 +15,9 @@ from typing import Any, cast
 
 from lxml import etree
 
-from parsers.errors import PageError
-from parsers.text import clean_text, element_text
-from sites.schemaorg.record import CleanText, Node, absolute, short_type
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.parsers.text import clean_text, element_text
+from reviewhoard.sites.schemaorg.record import CleanText, Node, absolute, short_type
 
 _REVIEW_ITEMTYPE = re.compile(r"https?://schema\.org/(?:User|Critic)?Review/?")
 MARKER = re.compile(r"schema\.org/(?:User|Critic)?Review\b")

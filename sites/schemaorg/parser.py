@@ -20,12 +20,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from items import Review
-from parsers.errors import PageError
-from parsers.page import ParsedPage
-from parsers.text import decode_page, require_html_bytes
-from sites.schemaorg import jsonld, microdata
-from sites.schemaorg.record import Node, Resolve, review_record, same_review_key
+from reviewhoard.items import Review
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.parsers.page import ParsedPage
+from reviewhoard.parsers.text import decode_page, require_html_bytes
+from reviewhoard.sites.schemaorg import jsonld, microdata
+from reviewhoard.sites.schemaorg.record import Node, Resolve, review_record, same_review_key
 
 PARSER_VERSION = "1"
 

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urljoin
 
-from items import Author, Review, Subject
-from parsers.dates import MONTHS
-from parsers.text import clean_text, html_fragment_text, plain_text, unescape_again
+from reviewhoard.items import Author, Review, Subject
+from reviewhoard.parsers.dates import MONTHS
+from reviewhoard.parsers.text import clean_text, html_fragment_text, plain_text, unescape_again
 
 SITE = "schemaorg"
 DEFAULT_BEST_RATING = 5

@@ -10,10 +10,10 @@ extract`, `hoard import`), and the retired community HTML is refused clearly.
 
 from __future__ import annotations
 
-from items import Review
-from sites.site import CrawlPolicy, FeedOption, Site
-from sites.steam import parser
-from sites.steam.feeds import API_URL, make_feeds
+from reviewhoard.items import Review
+from reviewhoard.sites.site import CrawlPolicy, FeedOption, Site
+from reviewhoard.sites.steam import parser
+from reviewhoard.sites.steam.feeds import API_URL, make_feeds
 
 SAVED_PAGES = {
     "app-620-reviews-aggregate-2019.json": "https://store.steampowered.com/appreviews/620?json=1",

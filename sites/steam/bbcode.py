@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from parsers.text import fix_mojibake
+from reviewhoard.parsers.text import fix_mojibake
 
 LINE_TAGS = frozenset(
     {"h1", "h2", "h3", "list", "olist", "table", "tr", "quote", "code", "hr", "*"}

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
-from sites.site import Feed
+from reviewhoard.sites.site import Feed
 
 API_URL = "https://api.steampowered.com"
 STORE_URL = "https://store.steampowered.com"

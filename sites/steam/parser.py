@@ -31,11 +31,11 @@ from operator import itemgetter
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from items import Author, Review, Subject
-from parsers.errors import PageError
-from parsers.page import ParsedPage
-from sites.steam.bbcode import bbcode_text
-from sites.steam.feeds import COMMUNITY_URL, FIRST_CURSOR, GET_APP_REVIEWS, STORE_URL
+from reviewhoard.items import Author, Review, Subject
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.parsers.page import ParsedPage
+from reviewhoard.sites.steam.bbcode import bbcode_text
+from reviewhoard.sites.steam.feeds import COMMUNITY_URL, FIRST_CURSOR, GET_APP_REVIEWS, STORE_URL
 
 SITE = "steam"
 PARSER_VERSION = "1"

@@ -7,9 +7,9 @@ Pages are read from their `__NEXT_DATA__` (`parser.py`); feeds and paging are `f
 
 from __future__ import annotations
 
-from sites.site import CrawlPolicy, FeedOption, Site
-from sites.trustpilot import parser
-from sites.trustpilot.feeds import CANONICAL, SUBJECT_TYPE, make_feeds
+from reviewhoard.sites.site import CrawlPolicy, FeedOption, Site
+from reviewhoard.sites.trustpilot import parser
+from reviewhoard.sites.trustpilot.feeds import CANONICAL, SUBJECT_TYPE, make_feeds
 
 SAVED_PAGES = {
     "review-eventnet.de-2024-07.html": "https://www.trustpilot.com/review/eventnet.de",

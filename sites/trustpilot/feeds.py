@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
-from sites.site import Feed
+from reviewhoard.sites.site import Feed
 
 CANONICAL = "https://www.trustpilot.com"
 SUBJECT_TYPE = "company"

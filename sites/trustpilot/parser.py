@@ -25,11 +25,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeGuard
 
-from items import Author, Review, Subject
-from parsers.errors import PageError
-from parsers.page import ParsedPage
-from parsers.text import BOMS, decode_html, plain_text, require_html_bytes
-from sites.trustpilot.feeds import CANONICAL, SUBJECT_TYPE, company_url, reviews_url
+from reviewhoard.items import Author, Review, Subject
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.parsers.page import ParsedPage
+from reviewhoard.parsers.text import BOMS, decode_html, plain_text, require_html_bytes
+from reviewhoard.sites.trustpilot.feeds import CANONICAL, SUBJECT_TYPE, company_url, reviews_url
 
 SITE = "trustpilot"
 PARSER_VERSION = "1"

@@ -31,7 +31,11 @@ while True:
 
 def hoard(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "hoard", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "reviewhoard.hoard", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -111,8 +115,8 @@ def test_backup_refuses_to_overwrite_or_to_read_nothing(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_backup_while_a_real_update_writes(tmp_path: Path, mal_fixtures: Path) -> None:
-    from replay.manifest import Fault
-    from sites.myanimelist.scratch import ScratchSite
+    from reviewhoard.replay.manifest import Fault
+    from reviewhoard.sites.myanimelist.scratch import ScratchSite
     from tests.e2e.update_support import run_hoard, start_hoard, wait_for_reviews, write_config
 
     with ScratchSite(tmp_path / "site", mal_fixtures) as site:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from archive.writer import ArchiveWriter
-from items import Capture, FeedWalked
-from parsers.errors import PageError
-from sites import all_sites
+from reviewhoard.archive.writer import ArchiveWriter
+from reviewhoard.items import Capture, FeedWalked
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.sites import all_sites
 from tests.conftest import fixtures_dir
 
 

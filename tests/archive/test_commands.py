@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sites.myanimelist.parser import PARSER_VERSION
+from reviewhoard.sites.myanimelist.parser import PARSER_VERSION
 from tests.archive.test_store import BEBOP_URL, NEW, OLD, rows
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 def hoard(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "hoard", *args],
+        [sys.executable, "-m", "reviewhoard.hoard", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -260,7 +260,7 @@ def test_options_never_silently_match_nothing(bebop: Path, tmp_path: Path, mal_f
 
 
 def test_csv_is_safe_to_open_in_a_spreadsheet() -> None:
-    from hoard.commands.export import spreadsheet_safe
+    from reviewhoard.hoard.commands.export import spreadsheet_safe
 
     row = ["=HYPERLINK(\"http://x\")", "+1", "-2 stars", "@SUM(A1)", "\tx", "plain", True, False,
            7, None]  # fmt: skip

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from archive.known import KnownReviews
-from archive.writer import ArchiveWriter
-from items import Capture
-from sites import all_sites
+from reviewhoard.archive.known import KnownReviews
+from reviewhoard.archive.writer import ArchiveWriter
+from reviewhoard.items import Capture
+from reviewhoard.sites import all_sites
 from tests.conftest import fixtures_dir
 
 LIST_URL = "https://letterboxd.com/film/oppenheimer-2023/reviews/"

@@ -8,9 +8,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from archive.writer import ArchiveWriter
-from items import Capture
-from sites import all_sites
+from reviewhoard.archive.writer import ArchiveWriter
+from reviewhoard.items import Capture
+from reviewhoard.sites import all_sites
 from tests.conftest import fixtures_dir
 from tests.e2e.site_replay import edit_next_data
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from archive.store import open_archive
-from archive.writer import ArchiveWriter
-from items import Capture
-from sites import all_sites
+from reviewhoard.archive.store import open_archive
+from reviewhoard.archive.writer import ArchiveWriter
+from reviewhoard.items import Capture
+from reviewhoard.sites import all_sites
 from tests.conftest import fixtures_dir
 
 BEBOP = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
@@ -95,7 +95,8 @@ def test_an_archive_from_a_newer_reviewhoard_is_refused_and_never_written(tmp_pa
     before = db.read_bytes()
     page = fixtures_dir() / "myanimelist" / "anime-1-reviews-2022-10.html"
     done = subprocess.run(
-        [sys.executable, "-m", "hoard", "import", str(page), "--url", BEBOP, "--db", str(db)],
+        [sys.executable, "-m", "reviewhoard.hoard", "import", str(page), "--url", BEBOP,
+         "--db", str(db)],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 2
@@ -111,7 +112,10 @@ def test_programs_opening_a_new_archive_at_once_take_turns_migrating(tmp_path: P
     import sys
 
     db = tmp_path / "archive.db"
-    code = "import sys; from archive.store import open_archive; open_archive(sys.argv[1]).close()"
+    code = (
+        "import sys; from reviewhoard.archive.store import open_archive; "
+        "open_archive(sys.argv[1]).close()"
+    )
     runs = [
         subprocess.Popen([sys.executable, "-c", code, str(db)], stderr=subprocess.PIPE, text=True)
         for _ in range(4)

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sites.myanimelist.scratch import ScratchSite
+from reviewhoard.sites.myanimelist.scratch import ScratchSite
 from tests.e2e.update_support import run_hoard, start_hoard, write_config
 from tests.serving import hoard_serve
 

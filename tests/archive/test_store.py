@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from archive.connection import connect
-from archive.hashing import content_hash
-from archive.queries import review_hashes
-from archive.schema import apply_migrations, migrations
-from archive.store import Archive, Reject, decompress_body
-from items import Author, RawPage, Review
+from reviewhoard.archive.connection import connect
+from reviewhoard.archive.hashing import content_hash
+from reviewhoard.archive.queries import review_hashes
+from reviewhoard.archive.schema import apply_migrations, migrations
+from reviewhoard.archive.store import Archive, Reject, decompress_body
+from reviewhoard.items import Author, RawPage, Review
 
 BEBOP_URL = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
 OLD, NEW = "anime-1-reviews-2018-12-old", "anime-1-reviews-2022-10"
@@ -518,10 +518,11 @@ def test_a_failing_batch_stores_nothing_of_itself(db: Path, mal_fixtures: Path):
 
 KILLED_WRITER = """
 import json, sys, itertools
-import archive.store
-from archive.store import Archive
-archive.store.WAL_CHECKPOINT_BYTES = 256 * 1024  # a background checkpoint after each write
-from items import RawPage, Review
+import reviewhoard.archive.store
+from reviewhoard.archive.store import Archive
+# a background checkpoint after each write
+reviewhoard.archive.store.WAL_CHECKPOINT_BYTES = 256 * 1024
+from reviewhoard.items import RawPage, Review
 lines = open(sys.argv[2], encoding="utf-8").read().splitlines()
 base = [Review.from_dict(json.loads(line)) for line in lines]
 body = open(sys.argv[3], "rb").read()
@@ -573,7 +574,7 @@ def test_checkpoints_run_beside_the_writer_and_leave_a_sound_file(
 ):
     """The write-ahead log is folded back by the archive's checkpoint thread, not in the
     writer's commits; readers see every committed batch; closing empties the log."""
-    monkeypatch.setattr("archive.store.WAL_CHECKPOINT_BYTES", 64 * 1024)
+    monkeypatch.setattr("reviewhoard.archive.store.WAL_CHECKPOINT_BYTES", 64 * 1024)
     base = records(mal_fixtures, NEW)
     with Archive(db) as archive:
         # The writer's own checkpoint is only the backstop, at 4 x 64 KB of 8 KB pages.

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from archive.writer import ArchiveWriter
-from archive.writer_process import WriterProcess
-from hoard.errors import LockedError
-from hoard.lock import ArchiveLock, held_fd
-from items import FeedWalked
-from pipelines.context import WriteFailed
+from reviewhoard.archive.writer import ArchiveWriter
+from reviewhoard.archive.writer_process import WriterProcess
+from reviewhoard.hoard.errors import LockedError
+from reviewhoard.hoard.lock import ArchiveLock, held_fd
+from reviewhoard.items import FeedWalked
+from reviewhoard.pipelines.context import WriteFailed
 from tests.archive.test_capture_writer import CRAWL_A, CRAWL_B, archive_rows, crawl_captures
 from tests.conftest import fixtures_dir
 
@@ -94,8 +94,8 @@ def test_a_killed_writer_process_is_a_failed_write_not_a_hang(tmp_path: Path):
 
 KILLED_CRAWL = """
 import sys, time
-from archive.writer_process import WriterProcess
-from hoard.lock import ArchiveLock, held_fd
+from reviewhoard.archive.writer_process import WriterProcess
+from reviewhoard.hoard.lock import ArchiveLock, held_fd
 from tests.archive.test_capture_writer import CRAWL_A, CRAWL_B, crawl_captures
 
 db = sys.argv[1]
@@ -171,7 +171,7 @@ def test_the_lock_is_held_while_an_orphaned_writer_still_writes(tmp_path: Path):
 WRAPPER = """
 # A user's wrapper script: no `if __name__ == "__main__":` guard.
 import sys
-from archive.writer_process import WriterProcess
+from reviewhoard.archive.writer_process import WriterProcess
 from tests.archive.test_capture_writer import CRAWL_A, crawl_captures
 
 writer = WriterProcess(sys.argv[1], command="wrapper", batch_size=25)

@@ -10,10 +10,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-from archive.writer import STEPS, ArchiveWriter
-from items import Capture, RawPage, Review
-from pipelines.normalize import normalize_review
-from pipelines.validate import problems
+from reviewhoard.archive.writer import STEPS, ArchiveWriter
+from reviewhoard.items import Capture, RawPage, Review
+from reviewhoard.pipelines.normalize import normalize_review
+from reviewhoard.pipelines.validate import problems
 from tests.archive.test_store import BEBOP_URL, NEW, NEW_AT, raw_page, records, rows
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -150,7 +150,7 @@ SPIDER = textwrap.dedent(
     import scrapy
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
-    from items import Capture, Review
+    from reviewhoard.items import Capture, Review
 
     class Saved(scrapy.Spider):
         name = "saved"

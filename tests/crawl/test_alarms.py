@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hoard.alarms import (
+from reviewhoard.hoard.alarms import (
     Alarm,
     Coverage,
     FeedCounts,

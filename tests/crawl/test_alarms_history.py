@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archive.queries import feed_history, unfinished_feeds
-from archive.store import open_archive, read_connection
+from reviewhoard.archive.queries import feed_history, unfinished_feeds
+from reviewhoard.archive.store import open_archive, read_connection
 
 
 def test_feed_history_is_the_latest_earlier_crawl_that_yielded_reviews(tmp_path: Path) -> None:

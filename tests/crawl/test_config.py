@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from hoard import exitcodes
-from hoard.config import COMMON_WATCH_KEYS, EXAMPLE, load_config
-from hoard.errors import UsageError
-from sites import all_sites
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.config import COMMON_WATCH_KEYS, EXAMPLE, load_config
+from reviewhoard.hoard.errors import UsageError
+from reviewhoard.sites import all_sites
 from tests.conftest import ROOT
 
 GOOD = """\

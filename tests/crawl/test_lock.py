@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from hoard import exitcodes
-from hoard.errors import LockedError
-from hoard.lock import ArchiveLock, lock_path, read_holder
+from reviewhoard.hoard import exitcodes
+from reviewhoard.hoard.errors import LockedError
+from reviewhoard.hoard.lock import ArchiveLock, lock_path, read_holder
 
 HOLD = """
 import sys, time
-from hoard.lock import ArchiveLock
+from reviewhoard.hoard.lock import ArchiveLock
 lock = ArchiveLock(sys.argv[1], command="holder").acquire()
 print("held", flush=True)
 time.sleep(60)
@@ -92,7 +92,17 @@ def test_import_takes_the_archives_lock_and_closes_a_killed_imports_row(
     db = tmp_path / "archive.db"
     page = str(mal_fixtures / "anime-1-reviews-2022-10.html")
     url = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
-    command = [sys.executable, "-m", "hoard", "import", page, "--url", url, "--db", str(db)]
+    command = [
+        sys.executable,
+        "-m",
+        "reviewhoard.hoard",
+        "import",
+        page,
+        "--url",
+        url,
+        "--db",
+        str(db),
+    ]
     with ArchiveLock(db, command="hoard crawl"):
         held = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert held.returncode == 75, held.stderr
@@ -130,8 +140,8 @@ def test_the_lock_is_the_archives_whatever_name_it_is_opened_by(tmp_path: Path) 
 def test_a_plain_scrapy_crawl_holds_the_lock_too(tmp_path: Path) -> None:
     from scrapy.utils.test import get_crawler
 
-    from archive.writer import ArchiveWriter
-    from spiders.named import SPIDERS
+    from reviewhoard.archive.writer import ArchiveWriter
+    from reviewhoard.spiders.named import SPIDERS
 
     db = tmp_path / "archive.db"
     crawler = get_crawler(SPIDERS["mal"], {"HOARD_DB": str(db)})

@@ -9,10 +9,10 @@ from email.utils import format_datetime
 import pytest
 from scrapy.utils.test import get_crawler
 
-from middlewares.rebase import canonical_url, rebase_url
-from middlewares.retry_after import backoff_seconds, retry_after_seconds
-from settings import DOWNLOAD_HANDLERS, DOWNLOAD_MAXSIZE, RETRY_HTTP_CODES, USER_AGENT
-from spiders.named import SPIDERS
+from reviewhoard.middlewares.rebase import canonical_url, rebase_url
+from reviewhoard.middlewares.retry_after import backoff_seconds, retry_after_seconds
+from reviewhoard.settings import DOWNLOAD_HANDLERS, DOWNLOAD_MAXSIZE, RETRY_HTTP_CODES, USER_AGENT
+from reviewhoard.spiders.named import SPIDERS
 
 MalSpider = SPIDERS["mal"]
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from replay.manifest import Fault, ManifestError, Route, load_manifest, parse_manifest
-from replay.server import ReplaySite
-from sites.myanimelist.synth import load_template, write_feed, write_site
+from reviewhoard.replay.manifest import Fault, ManifestError, Route, load_manifest, parse_manifest
+from reviewhoard.replay.server import ReplaySite
+from reviewhoard.sites.myanimelist.synth import load_template, write_feed, write_site
 
 
 def get(url: str) -> tuple[int, dict[str, str], bytes]:
@@ -165,7 +165,15 @@ def test_faults_and_reload(feed_site):
 
 def test_replay_site_command_prints_its_url_serves_and_stops_on_ctrl_c(mal_fixtures: Path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hoard", "replay-site", str(mal_fixtures), "--port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "reviewhoard.hoard",
+            "replay-site",
+            str(mal_fixtures),
+            "--port",
+            "0",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -184,7 +192,7 @@ def test_replay_site_command_prints_its_url_serves_and_stops_on_ctrl_c(mal_fixtu
 
 def test_replay_site_command_refuses_a_folder_it_cannot_serve(tmp_path: Path):
     done = subprocess.run(
-        [sys.executable, "-m", "hoard", "replay-site", str(tmp_path), "--port", "0"],
+        [sys.executable, "-m", "reviewhoard.hoard", "replay-site", str(tmp_path), "--port", "0"],
         capture_output=True,
         text=True,
         timeout=30,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from scrapy import Request, signals
 from scrapy.utils.test import get_crawler
 
-from hoard.alarms import Coverage
-from hoard.crawl import supervise
-from items import Author, Review, Subject
+from reviewhoard.hoard.alarms import Coverage
+from reviewhoard.hoard.crawl import supervise
+from reviewhoard.items import Author, Review, Subject
 
 
 def review(review_id: str, rating: float | None = 8, text: str = "Good.") -> Review:
@@ -31,7 +31,7 @@ def test_watcher_counts_coverage_and_first_feed_urls() -> None:
         crawler = get_crawler(
             settings_dict={
                 supervise.RUN_ID_SETTING: "test-run",
-                "EXTENSIONS": {"hoard.crawl.supervise.RunWatcher": 0},
+                "EXTENSIONS": {"reviewhoard.hoard.crawl.supervise.RunWatcher": 0},
             }
         )
         for item in (review("1"), review("2", rating=None), review("3", text=" "), "a page"):
@@ -55,7 +55,9 @@ def test_watcher_counts_coverage_and_first_feed_urls() -> None:
 
 
 def test_watcher_stays_out_of_unsupervised_runs() -> None:
-    crawler = get_crawler(settings_dict={"EXTENSIONS": {"hoard.crawl.supervise.RunWatcher": 0}})
+    crawler = get_crawler(
+        settings_dict={"EXTENSIONS": {"reviewhoard.hoard.crawl.supervise.RunWatcher": 0}}
+    )
     assert crawler.extensions is not None
     assert not any(isinstance(m, supervise.RunWatcher) for m in crawler.extensions.middlewares)
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from archive.writer import ArchiveWriter
-from hoard.demo import NOW, THEN
-from items import Capture
-from parsers.errors import PageError
-from sites import Site, all_sites
+from reviewhoard.archive.writer import ArchiveWriter
+from reviewhoard.hoard.demo import NOW, THEN
+from reviewhoard.items import Capture
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.sites import Site, all_sites
 from tests.conftest import ROOT, fixtures_dir
 
 SCHEMAORG_PAGES = {

@@ -14,11 +14,11 @@ import pytest
 from datasette.utils import detect_fts
 from sqlite_utils import Database
 
-from archive.schema import FTS_AUTOMERGE, FTS_HASH_SIZE
-from archive.store import open_archive
-from archive.writer import ArchiveWriter
-from items import Capture
-from sites import all_sites
+from reviewhoard.archive.schema import FTS_AUTOMERGE, FTS_HASH_SIZE
+from reviewhoard.archive.store import open_archive
+from reviewhoard.archive.writer import ArchiveWriter
+from reviewhoard.items import Capture
+from reviewhoard.sites import all_sites
 from tests.archive.test_migrations import filled_archive
 from tests.conftest import fixtures_dir
 

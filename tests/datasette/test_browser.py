@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from archive.metadata import DASHBOARD, dashboards
+from reviewhoard.archive.metadata import DASHBOARD, dashboards
 from tests.datasette.browser import WINDOW, Browser, chromium
 from tests.datasette.builder import EDITED, build
 from tests.serving import hoard_serve

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive.datasette.diff import Fold, Piece, word_diff
+from reviewhoard.archive.datasette.diff import Fold, Piece, word_diff
 
 
 def test_an_edited_sentence_is_one_removal_and_one_addition():

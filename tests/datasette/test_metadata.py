@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from archive.metadata import QUERIES
-from archive.store import Archive
+from reviewhoard.archive.metadata import QUERIES
+from reviewhoard.archive.store import Archive
 from tests.archive.test_store import NEW, NEW_AT, OLD, OLD_AT, page_entries
 from tests.serving import hoard_serve
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from datasette.app import Datasette
 
-from archive.metadata import DASHBOARD, QUERIES, dashboards, datasette_metadata
-from hoard.commands.serve import SETTINGS, register_plugin
+from reviewhoard.archive.metadata import DASHBOARD, QUERIES, dashboards, datasette_metadata
+from reviewhoard.hoard.commands.serve import SETTINGS, register_plugin
 from tests.conftest import fixtures_dir
 from tests.datasette.builder import BEBOP, EDITED, build
 

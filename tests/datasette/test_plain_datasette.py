@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from archive.metadata import datasette_metadata
+from reviewhoard.archive.metadata import datasette_metadata
 from tests.archive.test_migrations import filled_archive
 from tests.serving import ROOT, free_port
 
@@ -85,7 +85,7 @@ def test_the_metadata_file_serves_plain_datasette(archive: Path, tmp_path: Path)
         [
             sys.executable,
             "-m",
-            "hoard",
+            "reviewhoard.hoard",
             "serve",
             "--db",
             str(archive),

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from archive.store import open_archive
+from reviewhoard.archive.store import open_archive
 from tests.serving import hoard_serve
 
 pytestmark = pytest.mark.slow

@@ -101,7 +101,7 @@ def environment() -> dict[str, str]:
 
 
 def hoard(*args: str) -> list[str]:
-    return [sys.executable, "-m", "hoard", *args]
+    return [sys.executable, "-m", "reviewhoard.hoard", *args]
 
 
 def start(*args: str, cwd: Path) -> subprocess.Popen[str]:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from replay.server import ReplaySite
-from sites import all_sites
-from sites.myanimelist.scratch import ScratchSite
+from reviewhoard.replay.server import ReplaySite
+from reviewhoard.sites import all_sites
+from reviewhoard.sites.myanimelist.scratch import ScratchSite
 from tests.conftest import fixtures_dir
 from tests.distributed.support import (
     FAST,

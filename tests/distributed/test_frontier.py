@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from hoard.distributed import keys
-from hoard.distributed.frontier import JobFrontier, Outgoing
-from hoard.distributed.link import RedisLink
-from hoard.distributed.wire import ENCODING, capture_fields, item_fields, read_capture
-from hoard.distributed.writer import Writer
-from items import Capture, FeedWalked
-from parsers.page import TextCompletion
-from sites import site_named
+from reviewhoard.hoard.distributed import keys
+from reviewhoard.hoard.distributed.frontier import JobFrontier, Outgoing
+from reviewhoard.hoard.distributed.link import RedisLink
+from reviewhoard.hoard.distributed.wire import ENCODING, capture_fields, item_fields, read_capture
+from reviewhoard.hoard.distributed.writer import Writer
+from reviewhoard.items import Capture, FeedWalked
+from reviewhoard.parsers.page import TextCompletion
+from reviewhoard.sites import site_named
 from tests.distributed.support import RedisServer, rows
 
 URL = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from replay.manifest import Fault
-from sites.myanimelist.scratch import ScratchSite
+from reviewhoard.replay.manifest import Fault
+from reviewhoard.sites.myanimelist.scratch import ScratchSite
 from tests.distributed.support import (
     FAST,
     RedisServer,

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from hoard.distributed import keys
-from hoard.distributed.frontier import JobFrontier, Outgoing
-from hoard.distributed.link import RedisLink
-from hoard.distributed.writer import Writer
-from items import Capture
-from sites import site_named
-from sites.myanimelist.scratch import ScratchSite
+from reviewhoard.hoard.distributed import keys
+from reviewhoard.hoard.distributed.frontier import JobFrontier, Outgoing
+from reviewhoard.hoard.distributed.link import RedisLink
+from reviewhoard.hoard.distributed.writer import Writer
+from reviewhoard.items import Capture
+from reviewhoard.sites import site_named
+from reviewhoard.sites.myanimelist.scratch import ScratchSite
 from tests.distributed.support import (
     FAST,
     RedisServer,

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from replay.manifest import Manifest, Route, write_manifest
-from replay.server import ReplaySite
+from reviewhoard.replay.manifest import Manifest, Route, write_manifest
+from reviewhoard.replay.server import ReplaySite
 
 _NEXT_DATA = re.compile(rb'(<script id="__NEXT_DATA__"[^>]*>)(.*?)(</script>)', re.S)
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from replay.harness import run_crawl
-from sites.myanimelist.scratch import ScratchSite
+from reviewhoard.replay.harness import run_crawl
+from reviewhoard.sites.myanimelist.scratch import ScratchSite
 from tests.e2e.update_support import count, environment
 
 pytestmark = pytest.mark.slow
@@ -174,7 +174,7 @@ def hoard(
     *args: str, cwd: Path | None = None, user: list[str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*(user or []), sys.executable, "-m", "hoard", *args],
+        [*(user or []), sys.executable, "-m", "reviewhoard.hoard", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -315,7 +315,17 @@ def serve_and_ask(db: Path, cwd: Path, user: list[str]) -> int:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     proc = subprocess.Popen(
-        [*user, sys.executable, "-m", "hoard", "serve", "--db", str(db), "--port", str(port)],
+        [
+            *user,
+            sys.executable,
+            "-m",
+            "reviewhoard.hoard",
+            "serve",
+            "--db",
+            str(db),
+            "--port",
+            str(port),
+        ],
         cwd=cwd,
         env=environment(),
         stdout=subprocess.PIPE,

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from replay.harness import hoard_executable, run_crawl
-from sites.myanimelist.scratch import ScratchSite
+from reviewhoard.replay.harness import hoard_executable, run_crawl
+from reviewhoard.sites.myanimelist.scratch import ScratchSite
 from tests.distributed.support import RedisServer
 from tests.e2e.update_support import run_hoard, write_config
 

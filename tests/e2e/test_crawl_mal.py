@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from replay.harness import review_page_requests, run_crawl
-from replay.manifest import Fault, Route
-from sites.myanimelist.scratch import ScratchSite
-from sites.myanimelist.synth import write_site
+from reviewhoard.replay.harness import review_page_requests, run_crawl
+from reviewhoard.replay.manifest import Fault, Route
+from reviewhoard.sites.myanimelist.scratch import ScratchSite
+from reviewhoard.sites.myanimelist.synth import write_site
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 
 def demo(cwd: Path) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "hoard.demo"]
+    cmd = [sys.executable, "-m", "reviewhoard.hoard.demo"]
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=180)
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from replay.harness import run_crawl
-from sites.myanimelist.scratch import ScratchSite
+from reviewhoard.replay.harness import run_crawl
+from reviewhoard.sites.myanimelist.scratch import ScratchSite
 
 pytestmark = pytest.mark.slow
 
@@ -88,7 +88,17 @@ def test_import_on_a_full_disk_is_one_line_and_exit_74(
             copies.append(str(copy))
     url = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
     done = subprocess.run(
-        [sys.executable, "-m", "hoard", "import", *copies, "--url", url, "--db", str(db)],
+        [
+            sys.executable,
+            "-m",
+            "reviewhoard.hoard",
+            "import",
+            *copies,
+            "--url",
+            url,
+            "--db",
+            str(db),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from replay.manifest import Fault
-from sites.myanimelist.scratch import ScratchSite
+from reviewhoard.replay.manifest import Fault
+from reviewhoard.sites.myanimelist.scratch import ScratchSite
 from tests.e2e.update_support import (
     count,
     rows,

@@ -26,8 +26,8 @@ from typing import Any
 
 import pytest
 
-from hoard.parse_pool import PageTask, ParsePool, pool_jobs, read_task
-from sites.myanimelist.synth import PageTemplate, load_template
+from reviewhoard.hoard.parse_pool import PageTask, ParsePool, pool_jobs, read_task
+from reviewhoard.sites.myanimelist.synth import PageTemplate, load_template
 from tests.conftest import ROOT
 from tests.warc.helpers import WarcBuilder
 
@@ -47,7 +47,7 @@ ENV = {k: v for k, v in os.environ.items() if k != "HOARD_DB" and not k.endswith
 
 def hoard(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "hoard", *args],
+        [sys.executable, "-m", "reviewhoard.hoard", *args],
         cwd=ROOT,
         env=ENV,
         capture_output=True,
@@ -294,7 +294,17 @@ def many(tmp_path_factory: pytest.TempPathFactory, template: PageTemplate) -> li
 
 def start_import(pages: list[str], db: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "hoard", "import", *pages, "--jobs", "2", "--db", str(db)],
+        [
+            sys.executable,
+            "-m",
+            "reviewhoard.hoard",
+            "import",
+            *pages,
+            "--jobs",
+            "2",
+            "--db",
+            str(db),
+        ],
         cwd=ROOT,
         env=ENV,
         stdout=subprocess.PIPE,
@@ -360,7 +370,7 @@ def test_workers_know_the_sites_the_command_knows(tmp_path: Path):
     expected = sum(len(p.with_suffix(".expected.jsonl").read_text().splitlines()) for p in pages)
     db = tmp_path / "archive.db"
     done = subprocess.run(
-        [sys.executable, "-m", "hoard", "import", *map(str, pages), "--site", "toy",
+        [sys.executable, "-m", "reviewhoard.hoard", "import", *map(str, pages), "--site", "toy",
          "--url", "https://toy.example/things/1/reviews?page=1", "--jobs", "2", "--db", str(db)],
         cwd=ROOT,
         env={**ENV, "HOARD_SITE_PATH": str(toy)},

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from replay.harness import review_page_requests
-from replay.manifest import Fault
-from sites.myanimelist.scratch import ScratchSite
+from reviewhoard.replay.harness import review_page_requests
+from reviewhoard.replay.manifest import Fault
+from reviewhoard.sites.myanimelist.scratch import ScratchSite
 from tests.e2e.update_support import (
     count,
     integrity,

@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from replay.harness import run_crawl
-from sites import all_sites
+from reviewhoard.replay.harness import run_crawl
+from reviewhoard.sites import all_sites
 from tests.conftest import fixtures_dir
 from tests.e2e.site_replay import SiteReplay, edit_next_data
 

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from archive.connection import open_database
-from hoard.cli import cli
-from hoard.commands import SUMMARIES
+from reviewhoard.archive.connection import open_database
+from reviewhoard.hoard.cli import cli
+from reviewhoard.hoard.commands import SUMMARIES
 from tests.conftest import fixtures_dir
 
 HEAVY = ("scrapy", "twisted", "datasette", "sqlite_utils", "redis", "warcio")
 
 PROBE = """
 import json, sys
-from hoard.cli import main
+from reviewhoard.hoard.cli import main
 try:
     main(sys.argv[1:])
 except SystemExit:

@@ -34,7 +34,7 @@ ENV = {
 
 def hoard(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "hoard", *args],
+        [sys.executable, "-m", "reviewhoard.hoard", *args],
         cwd=cwd,
         env=ENV,
         capture_output=True,
@@ -56,7 +56,7 @@ def replay(tmp_path: Path) -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "hoard", "replay-site", str(PAGES), "--port", str(port)],
+        [sys.executable, "-m", "reviewhoard.hoard", "replay-site", str(PAGES), "--port", str(port)],
         cwd=tmp_path,
         env=ENV,
         stdout=subprocess.PIPE,

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from hoard.config import COMMON_WATCH_KEYS
-from replay.manifest import Fault
-from sites.myanimelist.scratch import ScratchSite
+from reviewhoard.hoard.config import COMMON_WATCH_KEYS
+from reviewhoard.replay.manifest import Fault
+from reviewhoard.sites.myanimelist.scratch import ScratchSite
 from tests.e2e.update_support import (
     count,
     environment,

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hoard.lock import lock_path, read_holder
+from reviewhoard.hoard.lock import lock_path, read_holder
 
 FAST = "DOWNLOAD_DELAY = 0\nAUTOTHROTTLE_ENABLED = false\nHOARD_BACKOFF_BASE = 0.2\n"
 
@@ -32,7 +32,7 @@ def environment() -> dict[str, str]:
 
 
 def hoard_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "hoard", *args]
+    return [sys.executable, "-m", "reviewhoard.hoard", *args]
 
 
 def run_hoard(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:

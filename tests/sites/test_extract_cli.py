@@ -131,14 +131,14 @@ def test_standard_input_and_devices_are_read_to_16_mb_at_most(tmp_path: Path) ->
     url = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
     for source in ("/dev/zero",):
         done = subprocess.run(
-            [sys.executable, "-m", "hoard", "import", source, "--url", url, "--db",
+            [sys.executable, "-m", "reviewhoard.hoard", "import", source, "--url", url, "--db",
              str(tmp_path / "a.db")],
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
         assert done.returncode == 1
         assert f"hoard: {source}: cannot read the file (over 16 MB" in done.stderr
     closed = subprocess.run(
-        [sys.executable, "-m", "hoard", "extract", "-", "--url", url],
+        [sys.executable, "-m", "reviewhoard.hoard", "extract", "-", "--url", url],
         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert closed.returncode == 1 and closed.stdout == ""
@@ -148,7 +148,7 @@ def test_standard_input_and_devices_are_read_to_16_mb_at_most(tmp_path: Path) ->
 def test_a_page_without_schemaorg_reviews_says_so_on_stderr() -> None:
     page = ROOT / "tests" / "sites" / "schemaorg" / "pages" / "factcheck-no-reviews.html"
     done = subprocess.run(
-        [sys.executable, "-m", "hoard", "extract", str(page), "--url", "https://example.org/a",
+        [sys.executable, "-m", "reviewhoard.hoard", "extract", str(page), "--url", "https://example.org/a",
          "--site", "schemaorg"],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from items import CONTRACT_FIELDS
-from parsers.errors import PageError
-from sites import all_sites, parse_page
+from reviewhoard.items import CONTRACT_FIELDS
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.sites import all_sites, parse_page
 from tests.conftest import ROOT, fixtures_dir
 from tests.expected import load_expected, mismatches
 

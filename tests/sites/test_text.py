@@ -5,8 +5,8 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from parsers.errors import PageError
-from parsers.text import (
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.parsers.text import (
     clean_text,
     decode_html,
     element_text,

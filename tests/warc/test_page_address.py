@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from parsers.page_address import named_addresses, page_address
+from reviewhoard.parsers.page_address import named_addresses, page_address
 
 MAL = "https://myanimelist.net"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sites import site_named
+from reviewhoard.sites import site_named
 from tests.warc.helpers import BEBOP_URL, NEW, OLD, WarcBuilder, hoard, rows
 
 FULL_TEXT_URL = "https://letterboxd.com/s/full-text/viewing:1401220676/"

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hoard.warc_input import Damage, NotWarc, WarcImport
-from items import Capture
+from reviewhoard.hoard.warc_input import Damage, NotWarc, WarcImport
+from reviewhoard.items import Capture
 from tests.warc.helpers import WarcBuilder
 
 EXCERPT_URL = "https://myanimelist.net/manga/121496/Solo_Leveling/reviews"

@@ -14,12 +14,17 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
-from hoard.commands.update import crawl_specs
-from hoard.config import load_config
-from hoard.errors import UsageError
-from hoard.warc_input import is_warc_path
-from middlewares.warc_writer import MIDDLEWARE, PRIORITY, WarcWriterMiddleware, with_warc_writer
-from spiders.named import SPIDERS
+from reviewhoard.hoard.commands.update import crawl_specs
+from reviewhoard.hoard.config import load_config
+from reviewhoard.hoard.errors import UsageError
+from reviewhoard.hoard.warc_input import is_warc_path
+from reviewhoard.middlewares.warc_writer import (
+    MIDDLEWARE,
+    PRIORITY,
+    WarcWriterMiddleware,
+    with_warc_writer,
+)
+from reviewhoard.spiders.named import SPIDERS
 from tests.warc.helpers import BEBOP_URL, NEW, chunked, hoard, rows, warcio_check
 
 MalSpider = SPIDERS["mal"]
@@ -119,8 +124,8 @@ def test_off_without_a_folder_and_placed_next_to_the_downloader():
     settings = with_warc_writer({"DOWNLOAD_DELAY": "0"})
     chain = settings["DOWNLOADER_MIDDLEWARES"]
     assert chain[MIDDLEWARE] == PRIORITY == 950
-    assert chain["middlewares.rebase.RebaseMiddleware"] == 40
-    assert chain["middlewares.retry_after.RetryAfterMiddleware"] == 560
+    assert chain["reviewhoard.middlewares.rebase.RebaseMiddleware"] == 40
+    assert chain["reviewhoard.middlewares.retry_after.RetryAfterMiddleware"] == 560
     assert settings["DOWNLOAD_DELAY"] == "0"
 
 

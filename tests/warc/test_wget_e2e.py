@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from replay.harness import run_crawl
-from replay.server import ReplaySite
+from reviewhoard.replay.harness import run_crawl
+from reviewhoard.replay.server import ReplaySite
 from tests.warc.helpers import content, hoard, warcio_check, warcio_index
 
 pytestmark = pytest.mark.slow

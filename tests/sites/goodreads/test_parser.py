@@ -15,12 +15,12 @@ from typing import Any, cast
 import lxml.html
 import pytest
 
-from items import CONTRACT_FIELDS
-from parsers.errors import PageError
-from sites import all_sites, site_for_url, site_named
-from sites.goodreads import SITE, parser
-from sites.goodreads.feeds import book_id, fragment_page_url, make_feeds
-from sites.site import CrawlPolicy
+from reviewhoard.items import CONTRACT_FIELDS
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.sites import all_sites, site_for_url, site_named
+from reviewhoard.sites.goodreads import SITE, parser
+from reviewhoard.sites.goodreads.feeds import book_id, fragment_page_url, make_feeds
+from reviewhoard.sites.site import CrawlPolicy
 from tests.conftest import fixtures_dir
 
 CURRENT = "book-14476341-reviews-2025-04.html"

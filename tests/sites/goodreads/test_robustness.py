@@ -12,8 +12,8 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from parsers.errors import PageError
-from sites.goodreads import parser
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.sites.goodreads import parser
 from tests.conftest import fixtures_dir
 from tests.sites.mutations import mutated
 

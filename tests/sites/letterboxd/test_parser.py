@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import pytest
 
-from items import Review
-from parsers.errors import PageError
-from parsers.page import ParsedPage, TextCompletion
-from sites import parse_page, site_for_url, site_named
-from sites.letterboxd import SITE, parser
-from sites.letterboxd.feeds import RATINGS, film_reviews_url, full_text_url, make_feeds
-from sites.site import Feed
+from reviewhoard.items import Review
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.parsers.page import ParsedPage, TextCompletion
+from reviewhoard.sites import parse_page, site_for_url, site_named
+from reviewhoard.sites.letterboxd import SITE, parser
+from reviewhoard.sites.letterboxd.feeds import RATINGS, film_reviews_url, full_text_url, make_feeds
+from reviewhoard.sites.site import Feed
 from tests.conftest import fixtures_dir
 
 NEWEST = "film-oppenheimer-2023-reviews-2026-07.html"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from parsers.errors import PageError
-from sites.letterboxd import parser
-from sites.letterboxd.feeds import full_text_url
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.sites.letterboxd import parser
+from reviewhoard.sites.letterboxd.feeds import full_text_url
 from tests.conftest import fixtures_dir
 from tests.sites.mutations import HTML_JUNK, mutated
 

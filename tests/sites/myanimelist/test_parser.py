@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from parsers.errors import PageError
-from sites.myanimelist import SITE
-from sites.myanimelist import parser as myanimelist
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.sites.myanimelist import SITE
+from reviewhoard.sites.myanimelist import parser as myanimelist
 
 
 def url_for(name: str) -> str:

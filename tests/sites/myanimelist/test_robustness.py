@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from parsers.errors import PageError
-from sites.myanimelist import parser as myanimelist
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.sites.myanimelist import parser as myanimelist
 from tests.sites.mutations import mutated
 
 TAB_URL = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"

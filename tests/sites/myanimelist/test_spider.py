@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from parsers import PageError, ParsedPage
-from replay.harness import FAST_SETTINGS, review_page_requests
-from sites.myanimelist.feeds import title_reviews_url
-from sites.myanimelist.scratch import ScratchSite
-from spiders.named import SPIDERS
-from spiders.review import page_error_reason
+from reviewhoard.parsers import PageError, ParsedPage
+from reviewhoard.replay.harness import FAST_SETTINGS, review_page_requests
+from reviewhoard.sites.myanimelist.feeds import title_reviews_url
+from reviewhoard.sites.myanimelist.scratch import ScratchSite
+from reviewhoard.spiders.named import SPIDERS
+from reviewhoard.spiders.review import page_error_reason
 
 MalSpider = SPIDERS["mal"]
 
@@ -149,7 +149,7 @@ def test_scrapy_crawl_spelling_and_catch_up(tmp_path: Path, mal_fixtures: Path):
 )
 def test_hoard_crawl_usage_errors_are_one_line_exit_2(tmp_path: Path, argv, line):
     done = subprocess.run(
-        [sys.executable, "-m", "hoard", *argv, "--db", str(tmp_path / "a.db")],
+        [sys.executable, "-m", "reviewhoard.hoard", *argv, "--db", str(tmp_path / "a.db")],
         capture_output=True,
         text=True,
         timeout=60,

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from parsers.errors import PageError
-from parsers.page import ParsedPage
-from sites import all_sites, site_for_url, site_named
-from sites.schemaorg import SITE, parser
-from sites.schemaorg.feeds import make_feeds
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.parsers.page import ParsedPage
+from reviewhoard.sites import all_sites, site_for_url, site_named
+from reviewhoard.sites.schemaorg import SITE, parser
+from reviewhoard.sites.schemaorg.feeds import make_feeds
 from tests.expected import load_expected, mismatches
 
 PAGES = Path(__file__).resolve().parent / "pages"

@@ -11,8 +11,8 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from parsers.errors import PageError
-from sites.schemaorg import parser
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.sites.schemaorg import parser
 from tests.sites.mutations import mutated
 from tests.sites.schemaorg.test_parser import PAGE_URLS, PAGES
 

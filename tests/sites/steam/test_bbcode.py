@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers.text import BREAK, clean_text, plain_text
-from sites.steam.bbcode import bbcode_text, tidy_lines
+from reviewhoard.parsers.text import BREAK, clean_text, plain_text
+from reviewhoard.sites.steam.bbcode import bbcode_text, tidy_lines
 
 
 @pytest.mark.parametrize(

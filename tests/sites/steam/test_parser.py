@@ -18,12 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from items import Author, Review
-from parsers.errors import PageError
-from sites import parse_page, site_for_url
-from sites.site import Feed
-from sites.steam import SITE, check_review, parser
-from sites.steam.feeds import (
+from reviewhoard.items import Author, Review
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.sites import parse_page, site_for_url
+from reviewhoard.sites.site import Feed
+from reviewhoard.sites.steam import SITE, check_review, parser
+from reviewhoard.sites.steam.feeds import (
     GET_APP_REVIEWS,
     STORE_APPREVIEWS,
     make_feeds,

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parsers.errors import PageError
-from sites.steam import SITE, parser
-from sites.steam.feeds import reviews_url
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.sites.steam import SITE, parser
+from reviewhoard.sites.steam.feeds import reviews_url
 from tests.conftest import fixtures_dir
 from tests.sites.mutations import mutated
 

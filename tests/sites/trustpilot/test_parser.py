@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from parsers.errors import PageError
-from sites import parse_page, site_for_url
-from sites.site import Feed
-from sites.trustpilot import SITE, parser
-from sites.trustpilot.feeds import company_name, make_feeds, reviews_url
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.sites import parse_page, site_for_url
+from reviewhoard.sites.site import Feed
+from reviewhoard.sites.trustpilot import SITE, parser
+from reviewhoard.sites.trustpilot.feeds import company_name, make_feeds, reviews_url
 from tests.conftest import fixtures_dir
 
 NAME = "review-eventnet.de-2024-07.html"

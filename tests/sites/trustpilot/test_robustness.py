@@ -10,8 +10,8 @@ import re
 
 from hypothesis import HealthCheck, given, settings
 
-from parsers.errors import PageError
-from sites.trustpilot import parser
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.sites.trustpilot import parser
 from tests.conftest import fixtures_dir
 from tests.sites.mutations import JSON_JUNK, mutated
 

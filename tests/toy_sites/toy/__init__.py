@@ -8,7 +8,7 @@ with it.
 
 from __future__ import annotations
 
-from sites.site import CrawlPolicy, FeedOption, Site
+from reviewhoard.sites.site import CrawlPolicy, FeedOption, Site
 
 from . import parser
 from .feeds import BASE, make_feeds

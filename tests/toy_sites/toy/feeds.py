@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sites.site import Feed
+from reviewhoard.sites.site import Feed
 
 BASE = "https://toy.example"
 

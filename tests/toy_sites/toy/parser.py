@@ -7,10 +7,10 @@ from urllib.parse import urljoin
 
 import lxml.html
 
-from items import Author, Review, Subject
-from parsers.errors import PageError
-from parsers.page import ParsedPage
-from parsers.text import element_text, require_html_bytes
+from reviewhoard.items import Author, Review, Subject
+from reviewhoard.parsers.errors import PageError
+from reviewhoard.parsers.page import ParsedPage
+from reviewhoard.parsers.text import element_text, require_html_bytes
 
 PARSER_VERSION = "1"
 _THING = re.compile(r"/things/(\d+)/reviews")
