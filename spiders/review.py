@@ -55,6 +55,30 @@ BLOCKED_PREFIX = "blocked:"
 ArchivedUnchanged = Callable[[Iterable[Review]], bool]
 
 
+_SILENT_FAILURES = {
+    "CancelledError": "the response grew over DOWNLOAD_MAXSIZE (16 MB) and was dropped",
+    "_DataLoss": "the body was cut short (truncated: fewer bytes than Content-Length)",
+    "ResponseNeverReceived": "no response: the connection closed before one came",
+    "ConnectionLost": "the connection was lost before the response was whole",
+    "TimeoutError": "no answer within DOWNLOAD_TIMEOUT",
+}
+"""Failures whose exception carries no message, by class name: what a person reads instead."""
+
+
+def failure_reason(failure: Failure) -> str:
+    """What went wrong with a request, in words, never empty: `failed: ` always names a cause
+    (an HTTP status, a truncated body, a response over the size limit...)."""
+    value = failure.value
+    response = getattr(value, "response", None)
+    if response is not None and getattr(response, "status", None):
+        return f"HTTP {response.status}"
+    message = failure.getErrorMessage().strip()
+    if message and message not in ("[]", "None"):
+        return message
+    name = type(value).__name__
+    return _SILENT_FAILURES.get(name, f"{name} (no message)")
+
+
 @dataclass(slots=True)
 class FeedProgress:
     """How far a feed got in this crawl."""
@@ -380,7 +404,7 @@ class ReviewSpider(scrapy.Spider):
         assert self.crawler.stats is not None
         if self.crawler.stats.get_value("hoard/first_failed_url") is None:
             self.crawler.stats.set_value("hoard/first_failed_url", request.url)
-            self.crawler.stats.set_value("hoard/first_failure", failure.getErrorMessage())
+            self.crawler.stats.set_value("hoard/first_failure", failure_reason(failure))
         if failure.check(CannotResolveHostError, DownloadConnectionRefusedError):
             # A host that does not answer at all: one line, at once, not a retry storm.
             host = urlsplit(request.url).netloc
@@ -394,4 +418,4 @@ class ReviewSpider(scrapy.Spider):
             if self.crawler.engine is not None:
                 self.crawler.engine.close_spider(self, "host_unreachable")
             return
-        logger.error("%s: %s failed: %s", progress.feed.key, request.url, failure.getErrorMessage())
+        logger.error("%s: %s failed: %s", progress.feed.key, request.url, failure_reason(failure))

@@ -16,6 +16,7 @@ import click
 
 from reviewhoard.hoard import exitcodes
 from reviewhoard.hoard.errors import UsageError
+from reviewhoard.items import Review
 from reviewhoard.parsers import PageError
 from reviewhoard.parsers.page import ParsedPage
 from reviewhoard.parsers.page_address import page_address
@@ -51,6 +52,36 @@ def address_of(body: bytes, site: Site | None) -> tuple[Site, str]:
         raise PageError(
             f"names {url}, which no known site serves; pass --site SITE (for a mirror) or --url URL"
         ) from None
+
+
+def misfiled(body: bytes, url: str, site: Site, reviews: list[Review]) -> str | None:
+    """Why a saved page may not be read at `url` (`--url`), or None: the page names an address
+    of its own (canonical link, og:url, "saved from url=") of another site, or of the same site
+    but another subject than `url` files its reviews under (a title's tab imported with another
+    title's URL would move its reviews there and rename the title)."""
+    own = page_address(body, known=served)
+    if own is None or own == url:
+        return None
+    try:
+        own_site = site_for_url(own)
+    except PageError:
+        return None
+    fix = f"pass --url {own}, or leave --url out"
+    if own_site.key != site.key:
+        return f"the page names {own} ({own_site.name}), not {url} ({site.name}); {fix}"
+    try:
+        theirs = {(r.subject.type, r.subject.id) for r in own_site.parser.parse(body, own).reviews}
+    except PageError:
+        return None
+    ours = {(r.subject.type, r.subject.id) for r in reviews}
+    if theirs and ours and theirs != ours:
+        named = ", ".join(f"{t} {i}" for t, i in sorted(theirs))
+        filed = ", ".join(f"{t} {i}" for t, i in sorted(ours))
+        return (
+            f"the page names {own} ({named}), but --url {url} would file its reviews under "
+            f"{filed}; {fix}"
+        )
+    return None
 
 
 PAGE_LIMIT = 16 * 1024 * 1024
@@ -107,6 +138,8 @@ def extract(pages: tuple[str, ...], url: str | None, site: str | None, out: Bina
             else:
                 page_site, page_url = address_of(body, chosen)
             parsed = page_site.parser.parse(body, page_url)
+            if url is not None and (wrong := misfiled(body, url, page_site, parsed.reviews)):
+                raise PageError(wrong)
         except PageError as exc:
             failed += 1
             click.echo(f"hoard: {page}: {exc.reason}", err=True)

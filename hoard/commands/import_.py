@@ -17,7 +17,7 @@ import click
 
 from reviewhoard.archive.writer import ArchiveWriter
 from reviewhoard.hoard import exitcodes
-from reviewhoard.hoard.commands.extract import read_page
+from reviewhoard.hoard.commands.extract import misfiled, read_page
 from reviewhoard.hoard.errors import HoardError, UsageError
 from reviewhoard.hoard.lock import ArchiveLock, close_abandoned
 from reviewhoard.hoard.options import db_option
@@ -274,9 +274,12 @@ def command(
                         unwritten = 0
                 elif isinstance(item, SavedPage):
                     assert read is not None
-                    if read.refused is not None:
+                    wrong = None
+                    if read.refused is None and url is not None and chosen is not None:
+                        wrong = misfiled(item.body, url, chosen, read.reviews)
+                    if read.refused is not None or wrong is not None:
                         failed += 1
-                        complain(f"{item.path}: {read.refused}")
+                        complain(f"{item.path}: {read.refused or wrong}")
                         continue
                     capture = Capture(
                         url=read.url,

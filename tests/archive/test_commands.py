@@ -275,3 +275,15 @@ def test_csv_export_writes_booleans_as_json_does(bebop: Path) -> None:
                                                  "csv").stdout)))  # fmt: skip
     assert rows and {r["is_preliminary"] for r in rows} <= {"true", "false"}
     assert "true" in {r["is_preliminary"] for r in rows} | {r["is_spoiler"] for r in rows}
+
+
+def test_a_sqlite_file_that_is_not_an_archive_is_one_line(tmp_path: Path) -> None:
+    other = tmp_path / "notes.db"
+    sqlite3.connect(other).execute("CREATE TABLE notes (x)").connection.commit()
+    for args in (("stats",), ("export",), ("export", "--format", "csv")):
+        done = hoard(*args, "--db", str(other))
+        assert (args, done.returncode, done.stdout) == (args, 2, "")
+        assert done.stderr == (
+            f"hoard: {other} is a SQLite file but not a reviewhoard archive (it has no reviews, "
+            "crawls and pages tables); pass the archive's path with --db\n"
+        )
