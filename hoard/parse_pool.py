@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -142,11 +144,12 @@ class WorkerDied(Exception):
     """A worker process ended while pages were being read (killed, out of memory)."""
 
 
-def _start_worker(site_path: str | None) -> None:
-    """In each worker: leave Ctrl-C to the main process (which stops the pool in order), and
-    find the sites the main process finds (a folder named in $HOARD_SITE_PATH after the fork
-    server started)."""
+def _start_worker(site_path: str | None, owner: int) -> None:
+    """In each worker: leave Ctrl-C to the main process (which stops the pool in order), end
+    with the main process `owner` however it ends, and find the sites the main process finds
+    (a folder named in $HOARD_SITE_PATH after the fork server started)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(owner,), name="exit-with-owner", daemon=True).start()
     if site_path is None:
         os.environ.pop(SITE_PATH, None)
     else:
@@ -156,6 +159,26 @@ def _start_worker(site_path: str | None) -> None:
     all_sites()
 
 
+def _exit_with(owner: int) -> None:
+    """End this worker once the process `owner` has ended. A worker and the fork server hold
+    copies of the pool's pipes, so when the main process dies without closing the pool (SIGKILL,
+    the OOM killer) they would never read an end of file and would wait forever."""
+    try:
+        handle = os.pidfd_open(owner)
+    except (AttributeError, OSError):  # no pidfd (not Linux 5.3+): ask every second
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                break
+            except OSError:
+                pass
+    else:
+        select.select([handle], [], [])  # readable once `owner` has exited
+    os._exit(1)
+
+
 def _site_packages() -> list[str]:
     """The modules of the project's own sites (a fork server preloads them)."""
     import pkgutil
@@ -163,7 +186,7 @@ def _site_packages() -> list[str]:
     from reviewhoard import sites
 
     folder = os.path.dirname(sites.__file__ or "")
-    return [f"sites.{m.name}" for m in pkgutil.iter_modules([folder]) if m.ispkg]
+    return [f"{sites.__name__}.{m.name}" for m in pkgutil.iter_modules([folder]) if m.ispkg]
 
 
 class ParsePool:
@@ -199,7 +222,7 @@ class ParsePool:
             self.jobs,
             mp_context=context,
             initializer=_start_worker,
-            initargs=(os.environ.get(SITE_PATH),),
+            initargs=(os.environ.get(SITE_PATH), os.getpid()),
         )
         try:
             # Workers start on first use: ask each for nothing now, so they load at once.

@@ -63,7 +63,9 @@ def command(db_path: str, site: str | None, jobs: int | None, as_json: bool) -> 
     pages without --jobs: all in this process) while this process writes, in the same order:
     the result is the same whatever --jobs is.
 
-    Like a crawl, it holds the archive's run lock: beside another run it exits 75 at once.
+    Like a crawl, it holds the archive's run lock: beside another run (a
+    `hoard crawl`/`update`/`import`) it exits 75 at once and writes nothing (run it
+    again after).
     """
     if site is not None:
         try:
@@ -104,7 +106,9 @@ def command(db_path: str, site: str | None, jobs: int | None, as_json: bool) -> 
 
         reader = read_connection(db_path)
         try:
-            bar = click.progressbar(length=len(ids), file=sys.stderr)
+            # Only on a terminal: elsewhere (cron, a pipe) click would print an empty line.
+            live = sys.stderr.isatty()
+            bar = click.progressbar(length=len(ids), file=sys.stderr, hidden=not live)
             with bar:
                 for page, read in pool.map(tasks(reader)):
                     bar.update(1)
@@ -112,7 +116,9 @@ def command(db_path: str, site: str | None, jobs: int | None, as_json: bool) -> 
                     if read.refused is not None:
                         failed += 1
                         click.echo(
-                            f"\nhoard: page {page['id']} ({page['url']}): {read.refused}", err=True
+                            ("\n" if live else "")  # off the progress bar's line
+                            + f"hoard: page {page['id']} ({page['url']}): {read.refused}",
+                            err=True,
                         )
                         continue
                     capture = Capture(
