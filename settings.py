@@ -54,6 +54,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "reviewhoard.middlewares.robots.StrictRobotsTxtMiddleware": 100,
     "reviewhoard.middlewares.retry_after.RetryAfterMiddleware": 560,
+    # Before RedirectMiddleware (600) sees it: a feed page redirected off the site fails.
+    "reviewhoard.middlewares.offsite_redirect.OffsiteRedirectMiddleware": 650,
 }
 RETRY_HTTP_CODES = [500, 502, 504, 522, 524, 408]
 # A host that refuses connections or has no address is not retried: the crawl stops at once

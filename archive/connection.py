@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,18 +23,30 @@ WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024
 BUSY_TIMEOUT_MS = 30_000
 """How long a connection waits for another writer before giving up (one writer at a time)."""
 
+BUSY_TIMEOUT_ENV = "HOARD_BUSY_TIMEOUT_MS"
+"""An environment variable that replaces `BUSY_TIMEOUT_MS` (whole milliseconds) in this process
+and the processes it starts: tests hold the archive past a short timeout instead of 30 s."""
+
+
+def busy_timeout_ms() -> int:
+    """The busy timeout in milliseconds: `HOARD_BUSY_TIMEOUT_MS` when set to a number, else
+    `BUSY_TIMEOUT_MS`."""
+    raw = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    return int(raw) if raw.isdigit() else BUSY_TIMEOUT_MS
+
 
 def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     """A connection with the archive's pragmas; autocommit mode, so transactions are explicit.
 
     `readonly` opens with `mode=ro` (the file must exist) so a reader never creates or migrates.
     """
+    timeout_ms = busy_timeout_ms()
     if readonly:
         uri = f"{Path(path).resolve().as_uri()}?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn = sqlite3.connect(uri, uri=True, timeout=timeout_ms / 1000, isolation_level=None)
     else:
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn = sqlite3.connect(str(path), timeout=timeout_ms / 1000, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
     conn.execute("PRAGMA foreign_keys = ON")
     if not readonly:
         if conn.execute("PRAGMA page_count").fetchone()[0] == 0:

@@ -63,10 +63,17 @@ class CapturePipeline:
         run says so in one line, and no page body ever reaches the log."""
         if self.crawler.stats is not None:
             self.crawler.stats.set_value("hoard/write_failed", str(failed))
-        logger.error("%s", failed)
+        self._log_failure(failed)
         engine, spider = self.crawler.engine, getattr(self.crawler, "spider", None)
         if engine is not None and spider is not None:
             engine.close_spider(spider, "archive_write_failed")
+
+    def _log_failure(self, failed: WriteFailed) -> None:
+        """Log the failed write: an error under a plain `scrapy crawl`, a warning under `hoard
+        crawl`/`hoard update` (HOARD_RUN_ID set), whose own last line says it: at ERROR it
+        would reach stderr twice (one line per error, as the README says)."""
+        supervised = bool(self.crawler.settings.get("HOARD_RUN_ID"))
+        logger.log(logging.WARNING if supervised else logging.ERROR, "%s", failed)
 
     def close_spider(self) -> None:
         """Everything this crawler handed over is written before Scrapy reports the end."""
@@ -77,7 +84,7 @@ class CapturePipeline:
                 "hoard/write_failed"
             ):
                 self.crawler.stats.set_value("hoard/write_failed", str(failed))
-                logger.error("%s", failed)
+                self._log_failure(failed)
 
     def spider_closed(self, spider: Any = None, reason: str = "finished") -> None:
         """The last crawler of the run closes the writer; a row of its own is finished."""
