@@ -5,26 +5,15 @@ line, store nothing and rename nothing; a `--url` that agrees with the page is r
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.update_support import run_hoard as hoard
+
 ROOT = Path(__file__).resolve().parents[2]
 BEBOP = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
 MONSTER = "https://myanimelist.net/anime/19/Monster/reviews"
-
-
-def hoard(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "reviewhoard.hoard", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.fixture
