@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from benchmarks import fixtures_dir
 from reviewhoard.archive.connection import PAGE_SIZE, WAL_CHECKPOINT_BYTES
 from reviewhoard.archive.schema import FTS_AUTOMERGE, FTS_HASH_SIZE
 from reviewhoard.archive.store import Archive
@@ -36,11 +37,6 @@ BAR_UNCHANGED_SHARE = 0.5
 """Issue 9: "unchanged" against the floor the benchmark prints (it was 50,000/s, which the row
 rewrite alone does not reach on these machines)."""
 BAR_MEMORY_MB = 300
-
-
-def fixtures_dir() -> Path:
-    root = Path(__file__).resolve().parent.parent
-    return Path(os.environ.get("REVIEW_FIXTURES") or root.parent / "shared" / "fixtures")
 
 
 def base_reviews() -> list[Review]:

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
+from benchmarks import fixtures_dir, made_up_pages
+
 PAGES = int(os.environ.get("BENCH_INGEST_PAGES", "400"))
 ROUNDS = int(os.environ.get("BENCH_INGEST_ROUNDS", "3"))
 PER_PAGE = 20
@@ -39,23 +41,6 @@ BAR_MEMORY_MB = 400
 URL = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def fixtures_dir() -> Path:
-    root = Path(__file__).resolve().parent.parent
-    return Path(os.environ.get("REVIEW_FIXTURES") or root.parent / "shared" / "fixtures")
-
-
-def make_pages(count: int) -> list[bytes]:
-    """`count` distinct reviews pages of 20 reviews each."""
-    from reviewhoard.sites.myanimelist.synth import load_template
-
-    template = load_template(fixtures_dir() / "myanimelist" / "anime-1-reviews-2022-10.html")
-    first = 20_000_000
-    return [
-        template.render(list(range(first + n * PER_PAGE, first + (n + 1) * PER_PAGE)), None)
-        for n in range(count)
-    ]
 
 
 @dataclass(slots=True)
@@ -231,7 +216,7 @@ def main() -> bool:
     if not (fixtures_dir() / "myanimelist").is_dir():
         print(f"   skipped: saved pages not found at {fixtures_dir()}")
         return True
-    bodies = make_pages(PAGES)
+    bodies = made_up_pages(PAGES, first=20_000_000)
     reviews = PAGES * PER_PAGE
     megabytes = sum(len(b) for b in bodies) / 1e6
     print(

@@ -21,16 +21,13 @@ from pathlib import Path
 
 import lxml.html
 
+from benchmarks import fixtures_dir
 from reviewhoard.parsers.errors import PageError
 from reviewhoard.sites import Site, all_sites
 from reviewhoard.sites.myanimelist import parser as myanimelist
 
 ROUNDS = 40
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def fixtures_dir() -> Path:
-    return Path(os.environ.get("REVIEW_FIXTURES") or ROOT.parent / "shared" / "fixtures")
 
 
 def saved_pages(site: Site) -> list[tuple[bytes, str]]:

@@ -30,28 +30,13 @@ from statistics import median
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from benchmarks import fixtures_dir, made_up_pages
+
 PAGES = int(os.environ.get("BENCH_WARC_PAGES", "150"))
 BAR_IMPORT = 0.8
 ROUNDS = 3
 BAR_EXPORT = 0.5
 URL = "https://myanimelist.net/anime/1/_/reviews?sort=newest&preliminary=on&spoiler=on&p={}"
-
-
-def fixtures_dir() -> Path:
-    root = Path(__file__).resolve().parent.parent
-    return Path(os.environ.get("REVIEW_FIXTURES") or root.parent / "shared" / "fixtures")
-
-
-def make_pages(count: int) -> list[bytes]:
-    """`count` distinct reviews pages of 20 reviews each."""
-    from reviewhoard.sites.myanimelist.synth import load_template
-
-    template = load_template(fixtures_dir() / "myanimelist" / "anime-1-reviews-2022-10.html")
-    first = 10_000_000
-    return [
-        template.render(list(range(first + n * 20, first + n * 20 + 20)), None)
-        for n in range(count)
-    ]
 
 
 def http_headers(body: bytes) -> StatusAndHeaders:
@@ -125,7 +110,7 @@ def main() -> bool:
     if not (fixtures_dir() / "myanimelist").is_dir():
         print(f"   skipped: saved pages not found at {fixtures_dir()}")
         return True
-    pages = make_pages(PAGES)
+    pages = made_up_pages(PAGES, first=10_000_000)
     megabytes = sum(len(p) for p in pages) / 1e6
     with tempfile.TemporaryDirectory(prefix="bench-warc-") as scratch:
         root = Path(scratch)

@@ -23,3 +23,15 @@ def db_option(func: F) -> F:
         type=click.Path(dir_okay=False),
         help="Archive file (SQLite). Also set by $HOARD_DB.",
     )(func)
+
+
+def jobs_option(func: F) -> F:
+    """`--jobs N`: how many processes run the parsers (import, reparse)."""
+    return click.option(
+        "--jobs",
+        type=click.IntRange(min=1),
+        default=None,
+        metavar="N",
+        help="Processes that run the parsers, beside this one that writes (default: the number "
+        "of cores; 1: everything in this process). The archive is the same whatever N is.",
+    )(func)

@@ -16,7 +16,7 @@ and the archive is the same whatever the number of workers.
 - A worker that dies (kill -9, out of memory) makes `map()` raise `WorkerDied` at once, never a
   hang. Any other exception a parser raises is raised here as it would be in one process.
 
-What crosses the pipe was measured (400 pages of 20 MyAnimeList reviews, 260 kB each): a body is
+What crosses the pipe was measured (400 saved review pages of 20 reviews, 260 kB each): a body is
 pickled in 0.15 ms, where reading it again in the worker would cost more (a WARC record's gzip
 member: 1 ms; a stored page's zstd: 0.3 ms) and the main process needs the body anyway for the
 `pages` table; the reviews come back pickled (0.24 ms to load a page's 20) rather than as

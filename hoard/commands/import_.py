@@ -20,7 +20,7 @@ from reviewhoard.hoard import exitcodes
 from reviewhoard.hoard.commands.extract import misfiled, read_page
 from reviewhoard.hoard.errors import HoardError, UsageError
 from reviewhoard.hoard.lock import ArchiveLock, close_abandoned
-from reviewhoard.hoard.options import db_option
+from reviewhoard.hoard.options import db_option, jobs_option
 from reviewhoard.hoard.warc_input import Damage, NotWarc, WarcImport, is_warc_path
 from reviewhoard.items import Capture, utc_now
 from reviewhoard.parsers import PageError
@@ -144,14 +144,7 @@ class Progress:
     help="When the saved pages were captured (ISO 8601, e.g. 2018-12-01T00:00:00Z); default "
     "now. A WARC record has its own date (WARC-Date).",
 )
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="N",
-    help="Processes that run the parsers, beside this one that writes (default: the number of "
-    "cores; 1: everything in this process). The archive is the same whatever N is.",
-)
+@jobs_option
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def command(

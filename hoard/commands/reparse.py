@@ -19,7 +19,7 @@ from reviewhoard.hoard import exitcodes
 from reviewhoard.hoard.commands._archive import open_reader
 from reviewhoard.hoard.errors import HoardError, UsageError
 from reviewhoard.hoard.lock import ArchiveLock, close_abandoned
-from reviewhoard.hoard.options import db_option
+from reviewhoard.hoard.options import db_option, jobs_option
 from reviewhoard.items import Capture
 from reviewhoard.parsers import PageError
 from reviewhoard.pipelines.context import WriteFailed
@@ -41,14 +41,7 @@ worker processes takes about 0.3 s to start, more than it saves on a few pages."
 )
 @db_option
 @click.option("--site", default=None, help="Only pages of this site (a key or alias).")
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    metavar="N",
-    help="Processes that run the parsers, beside this one that writes (default: the number of "
-    "cores; 1: everything in this process). The archive is the same whatever N is.",
-)
+@jobs_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def command(db_path: str, site: str | None, jobs: int | None, as_json: bool) -> int:
     """Re-extract every stored page with today's parsers and apply the result.
