@@ -368,6 +368,9 @@ class WriterProcess:
             # Still storing after a minute: it ends by itself once its pipe is closed.
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._process.wait(timeout=60)
+            # The sender may still be on its last message (a dead child): let it finish before
+            # the connection it writes to is closed under it.
+            self._sender.join(timeout=5)
             self._conn.close()
         finally:
             if self.lock is not None:
