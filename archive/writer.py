@@ -25,6 +25,7 @@ from reviewhoard.archive.store import Archive, open_archive
 from reviewhoard.items import Capture, FeedWalked
 from reviewhoard.pipelines.context import (
     DEFAULT_BATCH_SIZE,
+    Dropped,
     PipelineContext,
     WriteFailed,
     crawl_counts,
@@ -200,12 +201,10 @@ class ArchiveWriter:
             self.ctx.buffer(completion)
 
     def _run(self, item: Any) -> None:
-        from scrapy.exceptions import DropItem
-
         for step in self.steps:
             try:
                 item = step.process_item(item)
-            except DropItem:
+            except Dropped:
                 return
 
     def drain(self) -> None:

@@ -29,6 +29,12 @@ DEFAULT_BATCH_SIZE = 500
 T = TypeVar("T")
 
 
+class Dropped(Exception):
+    """Raised by a step for an item that goes no further: already counted (a repeat) or kept
+    (a reject). The steps are run by `ArchiveWriter`, not by Scrapy, so this is not Scrapy's
+    DropItem: the writer (in its own process, in `hoard import`) never loads Scrapy."""
+
+
 class WriteFailed(Exception):
     """The archive could not be written: the batch was rolled back whole, and nothing after the
     last stored page was stored. `str()` is the one line a person reads."""

@@ -14,13 +14,12 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from scrapy.exceptions import DropItem
-
 from reviewhoard.items import Review
 from reviewhoard.pipelines.context import (
     REVIEWS_DUPLICATE,
     REVIEWS_UNCHANGED,
     ContextPipeline,
+    Dropped,
     PipelineContext,
 )
 
@@ -52,8 +51,6 @@ class DropRepeatsPipeline(ContextPipeline):
         if self.seen.get(key) == form:
             self.ctx.inc(REVIEWS_DUPLICATE)
             self.ctx.inc(REVIEWS_UNCHANGED)
-            raise DropItem(
-                f"review {item.site}/{item.review_id} already stored in this run", log_level="DEBUG"
-            )
+            raise Dropped(f"review {item.site}/{item.review_id} already stored in this run")
         self.seen[key] = form
         return item

@@ -10,11 +10,9 @@ import dataclasses
 import re
 from typing import Any
 
-from scrapy.exceptions import DropItem
-
 from reviewhoard.archive.store import Reject
 from reviewhoard.items import CONTRACT_FIELDS, RECOMMENDATIONS, RawPage, Review
-from reviewhoard.pipelines.context import REVIEWS_REJECTED, ContextPipeline
+from reviewhoard.pipelines.context import REVIEWS_REJECTED, ContextPipeline, Dropped
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 """ISO 8601: a date, with a time only when the page gives one, and a zone only when it says."""
@@ -110,4 +108,4 @@ class ValidatePipeline(ContextPipeline):
         reason = "; ".join(reasons)
         self.ctx.buffer(Reject(reason=reason, item=raw_item(item), page_url=self.ctx.page_url))
         self.ctx.inc(REVIEWS_REJECTED)
-        raise DropItem(f"rejected (kept in rejects): {reason}", log_level="WARNING")
+        raise Dropped(f"rejected (kept in rejects): {reason}")

@@ -64,3 +64,31 @@ def test_readers_leave_the_crawler_and_the_web_app_unloaded(tmp_path: Path, comm
         assert "  reviews" in out
     else:
         assert len(out.splitlines()) == 20 and '"review_id"' in out
+
+
+def test_import_and_reparse_leave_the_crawler_and_the_web_app_unloaded(tmp_path: Path):
+    # They write through the same steps as a crawl (normalize, validate, drop repeats, store):
+    # those steps no longer load Scrapy to say "dropped".
+    db = tmp_path / "archive.db"
+    page = fixtures_dir() / "myanimelist" / "anime-1-reviews-2022-10.html"
+    url = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
+    loaded, out = loaded_by("import", str(page), "--url", url, "--jobs", "1", "--db", str(db))
+    assert out.startswith("imported 1 page: 20 reviews new"), out
+    assert not loaded & {"scrapy", "twisted", "datasette"}, loaded
+    loaded, out = loaded_by("reparse", "--jobs", "1", "--db", str(db))
+    assert out.startswith("reparsed 1 page"), out
+    assert not loaded & {"scrapy", "twisted", "datasette"}, loaded
+
+
+def test_the_crawl_writer_process_leaves_the_crawler_unloaded():
+    # The crawl's writer runs in a process of its own, started beside Scrapy: what it loads
+    # is CPU taken from the crawl.
+    probe = (
+        "import json, sys\n"
+        "import reviewhoard.archive.writer_process, reviewhoard.archive.writer\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(done.stdout))
+    assert "reviewhoard" in loaded
+    assert not loaded & {"scrapy", "twisted", "datasette"}, loaded
