@@ -14,7 +14,10 @@ import base64
 import json
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from reviewhoard.archive.packing import PackedBody
 
 Recommendation = Literal["recommended", "mixed_feelings", "not_recommended"]
 ProgressUnit = Literal["episodes", "chapters", "pages", "hours"]
@@ -170,6 +173,9 @@ class RawPage:
     """The site key of the parser that read it."""
     parser_version: str
     """The version of that parser (`PARSER_VERSION`), so `hoard reparse` knows what is stale."""
+    packed: PackedBody | None = field(default=None, repr=False, compare=False)
+    """The body already hashed and compressed (`archive.packing`), when a parse worker did it;
+    None: the writer does it."""
 
 
 def utc_now() -> str:
@@ -216,6 +222,9 @@ class Capture:
     """Why the parser could not read it (one sentence), or None when it read it whole."""
     completions: list[Any] = field(default_factory=list)
     """`parsers.page.TextCompletion`s: whole texts of reviews a list page showed cut."""
+    packed: PackedBody | None = field(default=None, repr=False, compare=False)
+    """The body hashed and compressed by a parse worker (`hoard import`), or None. Derived from
+    `body` alone, so `to_bytes()` leaves it out and nothing is lost."""
 
     def raw_page(self) -> RawPage:
         """The response as the `pages` table keeps it."""
@@ -228,6 +237,7 @@ class Capture:
             fetched_at=self.fetched_at,
             site=self.site,
             parser_version=self.parser_version,
+            packed=self.packed,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -258,16 +258,21 @@ def page_ids(conn: sqlite3.Connection, *, site: str | None = None) -> list[int]:
 
 
 def iter_pages(conn: sqlite3.Connection, ids: list[int]) -> Iterator[dict[str, Any]]:
-    """The stored raw pages `ids`, bodies decompressed, one at a time (constant memory)."""
+    """The stored raw pages `ids`, bodies decompressed, one at a time (constant memory); each
+    with its row's `packed` body (`archive.packing.PackedBody`: sha256 and stored bytes), so
+    writing it again needs no hashing."""
+    from reviewhoard.archive.packing import PackedBody
+
     for page_id in ids:
         row = conn.execute(
             "SELECT id, url, final_url, status, headers, site, fetched_at, last_fetched_at, "
-            "parser_version, compression, body FROM pages WHERE id = ?",
+            "parser_version, compression, body, sha256 FROM pages WHERE id = ?",
             (page_id,),
         ).fetchone()
         if row is None:
             continue
-        pid, url, final_url, status, headers, site, fetched, last, version, comp, blob = row
+        pid, url, final_url, status, headers, site, fetched, last, version, comp, blob, sha = row
+        body = _decompress(comp, blob)
         yield {
             "id": pid,
             "url": url,
@@ -278,7 +283,8 @@ def iter_pages(conn: sqlite3.Connection, ids: list[int]) -> Iterator[dict[str, A
             "fetched_at": fetched,
             "last_fetched_at": last,
             "parser_version": version,
-            "body": _decompress(comp, blob),
+            "body": body,
+            "packed": PackedBody(sha, comp, blob, len(body)),
         }
 
 
@@ -462,6 +468,6 @@ def page_fetched(conn: sqlite3.Connection, sha256: str, fetched_at: str) -> bool
 
 def _decompress(compression: str, blob: bytes) -> bytes:
     # The store (and zstandard) load only when a page body is asked for.
-    from reviewhoard.archive.store import decompress_body
+    from reviewhoard.archive.packing import decompress_body
 
     return decompress_body(compression, blob)

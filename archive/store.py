@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -27,36 +26,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import zstandard
-
 from reviewhoard.archive.checkpointer import BACKSTOP, Checkpointer
 from reviewhoard.archive.connection import WAL_CHECKPOINT_BYTES, connect, open_database
 from reviewhoard.archive.errors import unreadable
 from reviewhoard.archive.hashing import body_sha256, content_hash, hash_text_rating, review_digests
+from reviewhoard.archive.packing import compress_body
 from reviewhoard.items import RawPage, Review, utc_now
 from reviewhoard.parsers.page import TextCompletion
 
 ReviewOutcome = Literal["new", "updated", "unchanged"]
-
-_ZSTD_LEVEL = 3
-"""zstd level for page bodies: a MAL page (270 KB) in ~2 ms to ~62 KB; level 6 takes 3x the time
-for 5% less."""
-
-
-def compress_body(body: bytes) -> tuple[str, bytes]:
-    """The body as stored in `pages.body`: zstd, named in `pages.compression`."""
-    return "zstd", zstandard.ZstdCompressor(level=_ZSTD_LEVEL).compress(body)
-
-
-def decompress_body(compression: str, blob: bytes) -> bytes:
-    """The original body of a `pages` row."""
-    if compression == "zstd":
-        return zstandard.ZstdDecompressor().decompress(blob)
-    if compression == "gzip":
-        return zlib.decompress(blob, 16 + zlib.MAX_WBITS)
-    if compression == "none":
-        return bytes(blob)
-    raise ValueError(f"unknown page compression {compression!r}")
 
 
 @dataclass(slots=True)
@@ -777,7 +755,8 @@ class Archive:
     def _store_page(
         self, page: RawPage, crawl_id: int | None, *, reread: bool = False
     ) -> tuple[int, int]:
-        sha = body_sha256(page.body)
+        packed = page.packed if page.packed is not None and page.packed.fits(page.body) else None
+        sha = packed.sha256 if packed is not None else body_sha256(page.body)
         row = self.conn.execute("SELECT id FROM pages WHERE sha256 = ?", (sha,)).fetchone()
         if row is not None and reread:
             self.conn.execute(
@@ -792,7 +771,9 @@ class Archive:
                 (page.fetched_at, page.fetched_at, row[0]),
             )
             return int(row[0]), 0
-        compression, blob = compress_body(page.body)
+        compression, blob = (
+            (packed.compression, packed.blob) if packed is not None else compress_body(page.body)
+        )
         cur = self.conn.execute(
             "INSERT INTO pages (sha256, url, final_url, status, headers, site, fetched_at, "
             "last_fetched_at, body_size, compression, body, parser_version, crawl_id) "

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from reviewhoard.archive.store import decompress_body
+from reviewhoard.archive.packing import decompress_body
 
 Event = Literal["response", "revisit"]
 

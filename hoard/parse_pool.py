@@ -8,8 +8,10 @@ one writer in the main process receives the same captures in the same order as w
 and the archive is the same whatever the number of workers.
 
 - `jobs=1` runs every task in this process, through the very same function: no pool at all.
-- Memory stays flat: at most `PER_WORKER` tasks per worker are in flight; the input is pulled
-  from its iterator only as results are taken.
+- Memory stays flat: at most `PER_WORKER` tasks per worker are in flight, handed over `CHUNK` at
+  a time; the input is pulled from its iterator only as results are taken.
+- Until the workers are up (a fork server loading the parsers, 0.3 s), this process reads the
+  first pages itself, so start-up is not waited for.
 - Workers are started by 'forkserver' (a fresh server process forks them; this process, which
   may hold SQLite connections and a writer thread, is never forked) and ignore SIGINT: Ctrl-C
   interrupts the main process only, which stops the pool after the pages being read.
@@ -20,7 +22,11 @@ What crosses the pipe was measured (400 saved review pages of 20 reviews, 260 kB
 pickled in 0.15 ms, where reading it again in the worker would cost more (a WARC record's gzip
 member: 1 ms; a stored page's zstd: 0.3 ms) and the main process needs the body anyway for the
 `pages` table; the reviews come back pickled (0.24 ms to load a page's 20) rather than as
-`Capture.to_bytes()` JSON (0.87 ms), and without the body, which the main process kept.
+`Capture.to_bytes()` JSON (0.87 ms), and without the body, which the main process kept. A task
+may ask the worker to pack the body for its `pages` row too (`archive.packing`: sha256 and zstd,
+2 ms of a page's 11), and to check a saved page against the `--url` it is filed under
+(`misfiled`): both were the main process's, which also writes every page and ran out of time
+first.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
+    from reviewhoard.archive.packing import PackedBody
     from reviewhoard.items import Review
     from reviewhoard.parsers.page import TextCompletion
     from reviewhoard.sites import Site
@@ -48,6 +55,9 @@ PER_WORKER = 8
 """Tasks in flight per worker: enough that the workers keep busy while the main process writes
 a batch (500 reviews, 25 pages of 20, about 0.2 s), few enough that memory stays flat (each
 body is held until written: 16 pages of 260 kB for two workers)."""
+
+CHUNK = 4
+"""Tasks handed to a worker at once, results taken back at once (at most `PER_WORKER`)."""
 
 SITE_PATH = "HOARD_SITE_PATH"
 
@@ -80,6 +90,12 @@ class PageTask:
     follow_ups: bool = True
     """Whether a page the parser refuses may be read as a follow-up page (a review's full
     text) instead, as a crawl or an import reads it; `hoard reparse` reads review pages only."""
+    pack: bool = False
+    """Whether to hash and compress the body for its `pages` row too (`archive.packing`), so
+    the one writer only inserts it: a page that is new to the archive."""
+    filed_at_url: bool = False
+    """Whether `url` was given by the user for a saved page (`hoard import --url`): a page that
+    names an address of its own elsewhere is then refused (`misfiled`)."""
 
 
 @dataclass(slots=True)
@@ -95,6 +111,8 @@ class PageRead:
     completions: list[TextCompletion] = field(default_factory=list)
     refused: str | None = None
     """The parser's (or the address finder's) one-sentence reason, when it read nothing."""
+    packed: PackedBody | None = None
+    """The body packed for the archive, when the task asked and the page was read."""
 
 
 def read_with(
@@ -137,6 +155,15 @@ def read_task(task: PageTask) -> PageRead:
         out.reviews, out.completions = read_with(site, url, task.body, task.follow_ups)
     except PageError as exc:
         out.refused = exc.reason
+        return out
+    if task.filed_at_url and task.url is not None:
+        from reviewhoard.hoard.commands.extract import misfiled
+
+        out.refused = misfiled(task.body, task.url, site, out.reviews)
+    if task.pack and out.refused is None:
+        from reviewhoard.archive.packing import pack_body
+
+        out.packed = pack_body(task.body)
     return out
 
 
@@ -200,6 +227,8 @@ class ParsePool:
         self.jobs = max(1, jobs)
         self.window = self.jobs * max(1, per_worker)
         self.executor: ProcessPoolExecutor | None = None
+        self._starting: threading.Thread | None = None
+        self._start_error: OSError | None = None
 
     def __enter__(self) -> ParsePool:
         self.start()
@@ -209,15 +238,44 @@ class ParsePool:
         self.close(cancel=kind is not None)
 
     def start(self) -> None:
-        """Start the workers (they load the sites' parsers while the caller opens the archive)."""
-        if self.jobs == 1 or self.executor is not None:
+        """Start the workers, on a thread of their own: the fork server loads the sites'
+        parsers (0.3 s) while the caller opens the archive, rather than after it."""
+        if self.jobs == 1 or self.executor is not None or self._starting is not None:
             return
+        self._starting = threading.Thread(target=self._start, name="hoard-parse-pool-start")
+        self._starting.start()
+
+    def _ready(self) -> None:
+        """Wait for `start()`'s thread; without processes (it failed), parse in this one."""
+        starting, self._starting = self._starting, None
+        if starting is None:
+            return
+        starting.join()
+        if self._start_error is not None:
+            # No processes to be had here (a sandbox without Unix sockets, no /dev/shm): the
+            # same work in this process gives the same archive, only slower. Said once.
+            exc, self._start_error = self._start_error, None
+            sys.stderr.write(
+                f"hoard: cannot start parser processes ({exc.strerror or exc}); "
+                "parsing in this one\n"
+            )
+            self.jobs = 1
+
+    def _start(self) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         context = multiprocessing.get_context("forkserver")
         # The fork server imports the parsers once; every worker is forked from it ready.
-        context.set_forkserver_preload(["reviewhoard.hoard.parse_pool", *_site_packages()])
+        context.set_forkserver_preload(
+            [
+                "reviewhoard.hoard.parse_pool",
+                "reviewhoard.archive.packing",
+                "reviewhoard.hoard.commands.extract",
+                "zstandard",
+                *_site_packages(),
+            ]
+        )
         executor = ProcessPoolExecutor(
             self.jobs,
             mp_context=context,
@@ -229,20 +287,15 @@ class ParsePool:
             for _ in range(self.jobs):
                 executor.submit(int)
         except OSError as exc:
-            # No processes to be had here (a sandbox without Unix sockets, no /dev/shm): the
-            # same work in this process gives the same archive, only slower. Said once.
             executor.shutdown(wait=False, cancel_futures=True)
-            sys.stderr.write(
-                f"hoard: cannot start parser processes ({exc.strerror or exc}); "
-                "parsing in this one\n"
-            )
-            self.jobs = 1
+            self._start_error = exc
             return
         self.executor = executor
 
     def close(self, cancel: bool = False) -> None:
         """Stop the workers: after the pages in flight (which, after an error or Ctrl-C, are
         dropped)."""
+        self._ready()
         executor, self.executor = self.executor, None
         if executor is None:
             return
@@ -255,6 +308,16 @@ class ParsePool:
         """(context, result) for each (context, task) in order; a None task passes its context
         through in its place (a damaged record, an unreadable file: reported in order).
         `WorkerDied` when a worker process ended while reading."""
+        items = iter(items)
+        # Until the workers are up (the fork server loading the parsers), this process reads
+        # the first pages itself: the same function, so the same results in the same order.
+        while self._starting is not None and self._starting.is_alive():
+            try:
+                context, task = next(items)
+            except StopIteration:
+                return
+            yield context, None if task is None else read_task(task)
+        self._ready()
         if self.executor is None:
             for context, task in items:
                 yield context, None if task is None else read_task(task)
@@ -262,22 +325,59 @@ class ParsePool:
         from concurrent.futures.process import BrokenProcessPool
 
         executor = self.executor
-        waiting: deque[tuple[C, Future[PageRead] | None]] = deque()
+        # Tasks go to the workers `CHUNK` at a time: each hand-over costs the pool's threads in
+        # this process a turn at the GIL, which the writer's thread also wants; one per page
+        # kept the workers waiting on this process for 40% of their time.
+        waiting: deque[tuple[list[tuple[C, bool]], Future[list[PageRead]] | None]] = deque()
+        chunk: list[tuple[C, bool]] = []
+        todo: list[PageTask] = []
+        in_flight = 0
+        per_chunk = min(CHUNK, max(1, self.window // self.jobs))
+
+        def submit() -> None:
+            nonlocal chunk, todo, in_flight
+            try:
+                future = executor.submit(read_tasks, todo) if todo else None
+            except BrokenProcessPool:
+                raise WorkerDied(DIED) from None
+            waiting.append((chunk, future))
+            in_flight += len(todo)
+            chunk, todo = [], []
+
         try:
             for context, task in items:
-                try:
-                    future = None if task is None else executor.submit(read_task, task)
-                except BrokenProcessPool:
-                    raise WorkerDied(DIED) from None
-                waiting.append((context, future))
-                while len(waiting) >= self.window or (waiting and waiting[0][1] is None):
-                    yield _take(waiting)
+                chunk.append((context, task is not None))
+                if task is not None:
+                    todo.append(task)
+                if len(todo) >= per_chunk or (not todo and not waiting):
+                    submit()
+                while waiting and (in_flight >= self.window or waiting[0][1] is None):
+                    contexts, reads = _take(waiting)
+                    in_flight -= len(reads)
+                    yield from _paired(contexts, reads)
+            if chunk:
+                submit()
             while waiting:
-                yield _take(waiting)
+                contexts, reads = _take(waiting)
+                yield from _paired(contexts, reads)
         finally:
             for _, future in waiting:
                 if future is not None:
                     future.cancel()
+
+
+def read_tasks(tasks: list[PageTask]) -> list[PageRead]:
+    """`read_task` of each, in order (what one worker is handed at a time)."""
+    return [read_task(task) for task in tasks]
+
+
+def _paired(
+    contexts: list[tuple[C, bool]], reads: list[PageRead]
+) -> Iterator[tuple[C, PageRead | None]]:
+    """Each context with its task's result, in order (None for a context without a task)."""
+    results = iter(reads)
+    for context, had_task in contexts:
+        yield context, next(results) if had_task else None
 
 
 def _stop_fork_server() -> None:
@@ -295,15 +395,17 @@ def _stop_fork_server() -> None:
 DIED = "a parser process ended abruptly (killed, or out of memory) while reading pages"
 
 
-def _take(waiting: deque[tuple[C, Future[PageRead] | None]]) -> tuple[C, PageRead | None]:
-    """The oldest task's context and result (waited for)."""
+def _take(
+    waiting: deque[tuple[list[tuple[C, bool]], Future[list[PageRead]] | None]],
+) -> tuple[list[tuple[C, bool]], list[PageRead]]:
+    """The oldest chunk's contexts and results (waited for)."""
     from concurrent.futures.process import BrokenProcessPool
 
-    context, future = waiting.popleft()
+    contexts, future = waiting.popleft()
     if future is None:
-        return context, None
+        return contexts, []
     try:
-        return context, future.result()
+        return contexts, future.result()
     except BrokenProcessPool:
         raise WorkerDied(DIED) from None
 

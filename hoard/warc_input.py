@@ -679,6 +679,7 @@ class WarcImport:
             parser_version=read.parser_version,
             reviews=read.reviews,
             completions=read.completions,
+            packed=read.packed,
         )
         if pending.revisit is not None:
             self.tally.revisits += 1
@@ -791,4 +792,6 @@ class PendingRecord:
         """What its parser needs."""
         from reviewhoard.hoard.parse_pool import PageTask
 
-        return PageTask(self.body, self.url, self.site)
+        # A response's body is packed for its `pages` row by the worker; a revisit's is stored
+        # already (its original's).
+        return PageTask(self.body, self.url, self.site, pack=self.revisit is None)

@@ -17,7 +17,7 @@ import click
 
 from reviewhoard.archive.writer import ArchiveWriter
 from reviewhoard.hoard import exitcodes
-from reviewhoard.hoard.commands.extract import misfiled, read_page
+from reviewhoard.hoard.commands.extract import read_page
 from reviewhoard.hoard.errors import HoardError, UsageError
 from reviewhoard.hoard.lock import ArchiveLock, close_abandoned
 from reviewhoard.hoard.options import db_option, jobs_option
@@ -255,7 +255,11 @@ def command(
                     yield Said(str(exc)), None
                     continue
                 # With --url, the page is read there; else at the address it names itself.
-                yield SavedPage(page, body), PageTask(body, url, chosen.key if chosen else None)
+                # The worker also checks a --url against the address the page names, and packs
+                # the body for its `pages` row.
+                key = chosen.key if chosen else None
+                task = PageTask(body, url, key, pack=True, filed_at_url=url is not None)
+                yield SavedPage(page, body), task
 
         try:
             for item, read in pool.map(tasks()):
@@ -267,12 +271,9 @@ def command(
                         unwritten = 0
                 elif isinstance(item, SavedPage):
                     assert read is not None
-                    wrong = None
-                    if read.refused is None and url is not None and chosen is not None:
-                        wrong = misfiled(item.body, url, chosen, read.reviews)
-                    if read.refused is not None or wrong is not None:
+                    if read.refused is not None:
                         failed += 1
-                        complain(f"{item.path}: {read.refused or wrong}")
+                        complain(f"{item.path}: {read.refused}")
                         continue
                     capture = Capture(
                         url=read.url,
@@ -285,6 +286,7 @@ def command(
                         parser_version=read.parser_version,
                         reviews=read.reviews,
                         completions=read.completions,
+                        packed=read.packed,
                     )
                     with whole():
                         writer.write(capture)

@@ -124,6 +124,7 @@ def command(db_path: str, site: str | None, jobs: int | None, as_json: bool) -> 
                         site=page["site"],
                         parser_version=read.parser_version,
                         reviews=read.reviews,
+                        packed=page["packed"],
                     )
                     with whole():
                         writer.write(capture)

@@ -17,9 +17,10 @@ from sqlite_utils import Database
 
 from reviewhoard.archive.connection import connect
 from reviewhoard.archive.hashing import content_hash
+from reviewhoard.archive.packing import decompress_body
 from reviewhoard.archive.queries import review_hashes
 from reviewhoard.archive.schema import apply_migrations, migrations
-from reviewhoard.archive.store import Archive, Reject, decompress_body
+from reviewhoard.archive.store import Archive, Reject
 from reviewhoard.items import Author, RawPage, Review
 
 BEBOP_URL = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
