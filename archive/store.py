@@ -294,7 +294,8 @@ class Archive:
             raise unreadable(path, exc) from None
         self.conn: sqlite3.Connection = self.db.conn
         self._authors: dict[tuple[str, str], int] = {}
-        self._subjects: dict[tuple[str, str, str], tuple[str | None, str | None]] = {}
+        self._subjects: dict[tuple[str, str, str], tuple[str | None, str | None, str]] = {}
+        """(site, type, id) -> (title, address, when they were last seen) of subjects met."""
         self._tags: dict[tuple[str, str], int] = {}
         self._looked_up: dict[tuple[str, str], tuple[int, str | None] | None] = {}
         """(id, url) of the batch's authors not in `_authors`, None for those not archived: read
@@ -814,12 +815,16 @@ class Archive:
         )
 
     def _subject(self, review: Review, now: str) -> None:
+        """Record the review's subject, seen at `now`: its title and address are the latest
+        seen. An older observation (a capture imported late, a reparse of an old page) only
+        fills in what is missing; it never turns a renamed title back."""
         s = review.subject
         key = (review.site, s.type, s.id)
         known = self._subjects.get(key)
         if known is None:
             row = self.conn.execute(
-                "SELECT title, url FROM subjects WHERE site = ? AND type = ? AND subject_id = ?",
+                "SELECT title, url, last_seen_at FROM subjects "
+                "WHERE site = ? AND type = ? AND subject_id = ?",
                 key,
             ).fetchone()
             if row is None:
@@ -828,17 +833,21 @@ class Archive:
                     "last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (*key, s.title, s.url, now, now),
                 )
-                known = (s.title, s.url)
+                known = (s.title, s.url, now)
             else:
-                known = (row[0], row[1])
-        title, url = s.title or known[0], s.url or known[1]
-        if (title, url) != known:
+                known = (row[0], row[1], row[2])
+        old_title, old_url, latest = known
+        if now >= latest:
+            title, url = s.title or old_title, s.url or old_url
+        else:
+            title, url = old_title or s.title, old_url or s.url
+        if (title, url) != (old_title, old_url):
             self.conn.execute(
                 "UPDATE subjects SET title = ?, url = ? WHERE site = ? AND type = ? "
                 "AND subject_id = ?",
                 (title, url, *key),
             )
-        self._subjects[key] = (title, url)
+        self._subjects[key] = (title, url, max(latest, now))
 
     def _author_id(self, site: str, name: str, url: str | None, now: str) -> int:
         key = (site, name)

@@ -456,6 +456,34 @@ def test_an_old_capture_imported_late_adds_history_without_rolling_back(
     assert_versions_consistent(db)
 
 
+def titled(reviews: list[Review], title: str | None) -> list[Review]:
+    return [
+        dataclasses.replace(r, subject=dataclasses.replace(r.subject, title=title)) for r in reviews
+    ]
+
+
+def test_an_old_capture_imported_late_never_turns_a_renamed_title_back(
+    db: Path, mal_fixtures: Path
+):
+    reviews = records(mal_fixtures, NEW)[:2]
+    body = raw_page(mal_fixtures, NEW, "2024-02-01T00:00:00Z")
+    store(db, [body, *titled(reviews, "Cowboy Bebop (2024 title)")])
+    # A capture of 2023 (other bytes, the title as it was then), imported after.
+    older = dataclasses.replace(body, body=body.body + b" ", fetched_at="2023-01-01T00:00:00Z")
+    store(db, [older, *titled(reviews, "Cowboy Bebop (2023 title)")])
+    assert rows(db, "SELECT title, first_seen_at, last_seen_at FROM subjects") == [
+        ("Cowboy Bebop (2024 title)", "2023-01-01T00:00:00.000000Z", "2024-02-01T00:00:00.000000Z")
+    ]
+    # A newer one renames it; an old one without a title leaves it; one filling a gap may.
+    newer = dataclasses.replace(body, body=body.body + b"  ", fetched_at="2025-03-01T00:00:00Z")
+    store(db, [newer, *titled(reviews, "Cowboy Bebop (2025 title)")])
+    store(db, [dataclasses.replace(older, body=body.body + b"   "), *titled(reviews, None)])
+    assert rows(db, "SELECT title FROM subjects") == [("Cowboy Bebop (2025 title)",)]
+    assert rows(db, "SELECT DISTINCT subject_title FROM reviews") == [
+        ("Cowboy Bebop (2025 title)",)
+    ]
+
+
 def test_review_hashes_for_update_mode(db: Path, mal_fixtures: Path):
     assert review_hashes(str(db), "myanimelist", ["7406"]) == {}
     assert not db.exists()
