@@ -482,7 +482,7 @@ class Archive:
         batch = self._completed(list(entries))
         all_digests = [review_digests(e) if isinstance(e, Review) else None for e in batch]
         with self.transaction():
-            known = {} if reread else self._known_states(batch)
+            known = self._known_states(batch)
             # Authors are looked up for the reviews that may need them: not for those whose
             # archived observation hash says they are seen again exactly as before.
             self._look_up_authors(
@@ -516,7 +516,15 @@ class Archive:
                         and _same_observation(state, digests)
                     ):
                         # Seen again exactly as before: only the seen times move (batched).
+                        # Read again (`hoard reparse`, the parser unchanged for this review):
+                        # the same, and its subject and author recorded as `_store_review`
+                        # records them.
                         outcome, author_id = "unchanged", state[4]
+                        if reread:
+                            self._subject(entry, seen)
+                            author_id = self._author_id(
+                                entry.site, entry.author.name, entry.author.url, seen
+                            )
                         again_reviews.append((seen, pid, state[5]))
                         again_versions.append((seen, *key, state[3]))
                     elif not reread and state is None and key not in touched:
