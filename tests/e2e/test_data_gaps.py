@@ -43,28 +43,6 @@ def site(tmp_path: Path, mal_fixtures: Path) -> Iterator[ScratchSite]:
         yield scratch
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 4 MB tmpfs (as tests/e2e/test_full_disk.py mounts it); skipped where mounting is
-    not allowed, failed under CI as root."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        if os.environ.get("CI") == "true" and os.geteuid() == 0:
-            pytest.fail(f"cannot mount a tmpfs: {done.stderr.strip()}")
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
 def feed_complete(db: Path, crawl_id: int, feed: str) -> object:
     """`complete` of `feed` in that crawl's `crawls.feeds` (0/1 as SQLite's JSON gives it)."""
     path = f'$."{feed}".complete'

@@ -22,13 +22,14 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from reviewhoard.hoard.parse_pool import PageTask, ParsePool, pool_jobs, read_task
 from reviewhoard.sites.myanimelist.synth import PageTemplate, load_template
+from tests.archive_tables import assert_same_archive
 from tests.conftest import ROOT
+from tests.e2e.update_support import environment, rows, run_hoard
 from tests.warc.helpers import WarcBuilder
 
 pytestmark = pytest.mark.slow
@@ -36,68 +37,6 @@ pytestmark = pytest.mark.slow
 SAVED = "anime-1-reviews-2022-10.html"
 BEBOP = "https://myanimelist.net/anime/1/Cowboy_Bebop/reviews"
 FETCHED = "2024-05-01T00:00:00Z"
-BY_NATURE = {
-    "crawls": {"started_at", "finished_at"},
-    "rejects": {"rejected_at"},
-    "_sqlite_migrations": {"applied_at"},
-}
-"""Columns that differ between two runs whatever they do: when each ran."""
-ENV = {k: v for k, v in os.environ.items() if k != "HOARD_DB" and not k.endswith("_BASE_URL")}
-
-
-def hoard(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "reviewhoard.hoard", *args],
-        cwd=ROOT,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
-def tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table of the archive (FTS shadow tables included), every row in rowid order, every
-    column but those of `BY_NATURE`."""
-    conn = sqlite3.connect(db)
-    try:
-        names = [
-            n
-            for (n,) in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                "ORDER BY name"
-            )
-        ]
-        out: dict[str, list[tuple[Any, ...]]] = {}
-        for name in names:
-            columns = [c[1] for c in conn.execute(f"PRAGMA table_info('{name}')")]
-            kept = [c for c in columns if c not in BY_NATURE.get(name, set())]
-            listed = ", ".join(f'"{c}"' for c in kept)
-            try:
-                out[name] = conn.execute(f'SELECT {listed} FROM "{name}" ORDER BY rowid').fetchall()
-            except sqlite3.OperationalError:  # WITHOUT ROWID: by every column
-                out[name] = sorted(conn.execute(f'SELECT {listed} FROM "{name}"').fetchall())
-        return out
-    finally:
-        conn.close()
-
-
-def assert_same_archive(one: Path, two: Path) -> None:
-    first, second = tables(one), tables(two)
-    assert list(first) == list(second)
-    for name in first:
-        assert len(first[name]) == len(second[name]), name
-        for n, (a, b) in enumerate(zip(first[name], second[name], strict=True)):
-            assert a == b, f"{name} row {n + 1}"
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +89,10 @@ def test_import_and_reparse_write_the_same_archive_whatever_jobs(inputs: list[st
     runs = {}
     for jobs in ("1", "2"):
         db = tmp_path / f"jobs{jobs}.db"
-        done = hoard("import", *inputs, "--fetched-at", FETCHED, "--jobs", jobs, "--db", str(db))
+        done = run_hoard(
+            "import", *inputs, "--fetched-at", FETCHED, "--jobs", jobs, "--db", str(db),
+            cwd=ROOT, timeout=180,
+        )  # fmt: skip
         done.stdout = done.stdout.replace(str(db), "DB")
         runs[jobs] = done
         assert "Traceback" not in done.stderr
@@ -188,7 +130,7 @@ def test_import_and_reparse_write_the_same_archive_whatever_jobs(inputs: list[st
         conn.execute("UPDATE pages SET parser_version = 'stale'")
         conn.commit()
         conn.close()
-        runs[jobs] = hoard("reparse", "--jobs", jobs, "--db", str(copy))
+        runs[jobs] = run_hoard("reparse", "--jobs", jobs, "--db", str(copy), cwd=ROOT, timeout=180)
     assert runs["1"].returncode == runs["2"].returncode == 0, runs["2"].stderr
     assert runs["1"].stdout == runs["2"].stdout
     assert runs["1"].stdout.startswith("reparsed ")
@@ -306,7 +248,7 @@ def start_import(pages: list[str], db: Path) -> subprocess.Popen[str]:
             str(db),
         ],
         cwd=ROOT,
-        env=ENV,
+        env=environment(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -369,15 +311,10 @@ def test_workers_know_the_sites_the_command_knows(tmp_path: Path):
     pages = sorted((toy / "toy" / "pages").glob("thing-1-p*.html"))
     expected = sum(len(p.with_suffix(".expected.jsonl").read_text().splitlines()) for p in pages)
     db = tmp_path / "archive.db"
-    done = subprocess.run(
-        [sys.executable, "-m", "reviewhoard.hoard", "import", *map(str, pages), "--site", "toy",
-         "--url", "https://toy.example/things/1/reviews?page=1", "--jobs", "2", "--db", str(db)],
-        cwd=ROOT,
-        env={**ENV, "HOARD_SITE_PATH": str(toy)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = run_hoard(
+        "import", *map(str, pages), "--site", "toy", "--url",
+        "https://toy.example/things/1/reviews?page=1", "--jobs", "2", "--db", str(db),
+        cwd=ROOT, env={"HOARD_SITE_PATH": str(toy)},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"imported 2 pages: {expected} reviews new, 0 updated")

@@ -27,20 +27,25 @@ def write_config(directory: Path, site_url: str, watches: str, settings: str = "
     return path
 
 
-def environment() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in ("HOARD_DB", "MAL_BASE_URL")}
+def environment(**extra: str) -> dict[str, str]:
+    """This environment without what would point `hoard` elsewhere (an archive, a site's base
+    URL), with `extra` set."""
+    kept = {k: v for k, v in os.environ.items() if k != "HOARD_DB" and not k.endswith("_BASE_URL")}
+    return {**kept, **extra}
 
 
 def hoard_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "reviewhoard.hoard", *args]
 
 
-def run_hoard(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """A `hoard` subprocess run to its end."""
+def run_hoard(
+    *args: str, cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """A `hoard` subprocess run to its end (`env`: variables to set besides `environment()`)."""
     return subprocess.run(
         hoard_command(*args),
         cwd=cwd,
-        env=environment(),
+        env=environment(**(env or {})),
         capture_output=True,
         text=True,
         timeout=timeout,
