@@ -226,6 +226,7 @@ class ParsePool:
     def __init__(self, jobs: int, per_worker: int = PER_WORKER) -> None:
         self.jobs = max(1, jobs)
         self.window = self.jobs * max(1, per_worker)
+        self.per_chunk = min(CHUNK, max(1, per_worker))
         self.executor: ProcessPoolExecutor | None = None
         self._starting: threading.Thread | None = None
         self._start_error: OSError | None = None
@@ -309,19 +310,17 @@ class ParsePool:
         through in its place (a damaged record, an unreadable file: reported in order).
         `WorkerDied` when a worker process ended while reading."""
         items = iter(items)
-        # Until the workers are up (the fork server loading the parsers), this process reads
-        # the first pages itself: the same function, so the same results in the same order.
-        while self._starting is not None and self._starting.is_alive():
+        # This process reads pages itself without a pool, and until the workers are up (the
+        # fork server loading the parsers): the same function, so the same results in order.
+        while self.executor is None:
+            if self._starting is not None and not self._starting.is_alive():
+                self._ready()
+                continue
             try:
                 context, task = next(items)
             except StopIteration:
                 return
             yield context, None if task is None else read_task(task)
-        self._ready()
-        if self.executor is None:
-            for context, task in items:
-                yield context, None if task is None else read_task(task)
-            return
         from concurrent.futures.process import BrokenProcessPool
 
         executor = self.executor
@@ -332,7 +331,6 @@ class ParsePool:
         chunk: list[tuple[C, bool]] = []
         todo: list[PageTask] = []
         in_flight = 0
-        per_chunk = min(CHUNK, max(1, self.window // self.jobs))
 
         def submit() -> None:
             nonlocal chunk, todo, in_flight
@@ -349,7 +347,7 @@ class ParsePool:
                 chunk.append((context, task is not None))
                 if task is not None:
                     todo.append(task)
-                if len(todo) >= per_chunk or (not todo and not waiting):
+                if len(todo) >= self.per_chunk or (not todo and not waiting):
                     submit()
                 while waiting and (in_flight >= self.window or waiting[0][1] is None):
                     contexts, reads = _take(waiting)
