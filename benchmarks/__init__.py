@@ -14,6 +14,16 @@ def fixtures_dir() -> Path:
     return Path(os.environ.get("REVIEW_FIXTURES") or ROOT.parent / "shared" / "fixtures")
 
 
+def write_pages(bodies: list[bytes], folder: Path) -> list[str]:
+    """The bodies as saved pages `page-NNNNN.html` in `folder`; their paths, in order."""
+    paths = []
+    for n, body in enumerate(bodies):
+        path = folder / f"page-{n:05d}.html"
+        path.write_bytes(body)
+        paths.append(str(path))
+    return paths
+
+
 def made_up_pages(count: int, first: int) -> list[bytes]:
     """`count` distinct MyAnimeList reviews tabs of 20 reviews each, review ids from `first`,
     made from the saved 2022 page."""

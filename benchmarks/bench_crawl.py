@@ -24,10 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import fixtures_dir
 from reviewhoard.replay.harness import review_page_requests, run_crawl
 from reviewhoard.sites.myanimelist.scratch import ScratchSite
 
-ROOT = Path(__file__).resolve().parent.parent
 TITLES = 8
 PAGES_PER_TITLE = 40
 PER_PAGE = 20
@@ -35,13 +35,6 @@ BENCH_SECONDS = 8
 ROUNDS = 2
 SUMMARY = re.compile(r"(?P<pages>\d+) page\(s\), (?P<reviews>\d+) review\(s\)")
 ELAPSED = re.compile(r"'elapsed_time_seconds': ([\d.]+)")
-
-
-def fixtures() -> Path:
-    import os
-
-    root = os.environ.get("REVIEW_FIXTURES") or str(ROOT.parent / "shared" / "fixtures")
-    return Path(root) / "myanimelist"
 
 
 def scrapy_bench_rate() -> tuple[float, int, float]:
@@ -190,7 +183,7 @@ def main() -> bool:
     ids = ",".join(str(t) for t in titles())
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
-        with ScratchSite(scratch / "site", fixtures()) as site:
+        with ScratchSite(scratch / "site", fixtures_dir() / "myanimelist") as site:
             site.publish({("anime", t): feed_ids(t, count) for t in titles()})
             # Alternate the two, best of ROUNDS each, so passing load hits both sides alike.
             crawls, benches = [], []

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from benchmarks import fixtures_dir
 from reviewhoard.replay.harness import FAST_SETTINGS, run_crawl
 from reviewhoard.sites.myanimelist.scratch import ScratchSite
 
@@ -46,11 +47,6 @@ WRITER_CAPTURES = TITLES * PAGES_PER_TITLE
 SUMMARY = re.compile(r"(?P<pages>\d+) page\(s\), (?P<reviews>\d+) review\(s\)")
 ELAPSED = re.compile(r"'elapsed_time_seconds': ([\d.]+)")
 READY_SECONDS = 60.0
-
-
-def fixtures() -> Path:
-    root = os.environ.get("REVIEW_FIXTURES") or str(ROOT.parent / "shared" / "fixtures")
-    return Path(root) / "myanimelist"
 
 
 def feed_ids(title: int, count: int) -> list[int]:
@@ -206,7 +202,7 @@ def main() -> bool:
         scratch = Path(scratch_dir)
         server = RedisServer(scratch / "redis").start()
         try:
-            with ScratchSite(scratch / "site", fixtures()) as site:
+            with ScratchSite(scratch / "site", fixtures_dir() / "myanimelist") as site:
                 site.publish({("anime", t): feed_ids(t, count) for t in range(1, TITLES + 1)})
                 with workers(server.url, scratch, 1):
                     redis_rate(site, server.url, scratch / "warm-one", "1")

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
-from benchmarks import fixtures_dir, made_up_pages
+from benchmarks import fixtures_dir, made_up_pages, write_pages
 
 PAGES = int(os.environ.get("BENCH_INGEST_PAGES", "400"))
 ROUNDS = int(os.environ.get("BENCH_INGEST_ROUNDS", "5"))
@@ -262,11 +262,7 @@ def main() -> bool:
     )
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as scratch:
         root = Path(scratch)
-        files = []
-        for n, body in enumerate(bodies):
-            path = root / f"page-{n:05d}.html"
-            path.write_bytes(body)
-            files.append(str(path))
+        files = write_pages(bodies, root)
         imports = side_by_side(
             "import",
             ROUNDS,

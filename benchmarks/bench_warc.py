@@ -30,7 +30,7 @@ from statistics import median
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from benchmarks import fixtures_dir, made_up_pages
+from benchmarks import fixtures_dir, made_up_pages, write_pages
 
 PAGES = int(os.environ.get("BENCH_WARC_PAGES", "150"))
 BAR_IMPORT = 0.8
@@ -114,11 +114,7 @@ def main() -> bool:
     megabytes = sum(len(p) for p in pages) / 1e6
     with tempfile.TemporaryDirectory(prefix="bench-warc-") as scratch:
         root = Path(scratch)
-        files = []
-        for n, body in enumerate(pages):
-            path = root / f"page-{n:05d}.html"
-            path.write_bytes(body)
-            files.append(str(path))
+        files = write_pages(pages, root)
         warc = root / "pages.warc.gz"
         write_warc(warc, pages)
         # Files and WARC in turns, each side's median of ROUNDS: load drifting on a shared
