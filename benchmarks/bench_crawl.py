@@ -81,8 +81,11 @@ def fetch_alone_ms(site: ScratchSite, scratch: Path) -> tuple[float, float, floa
     measured is its work, not its waits: one at a time, a bare spider spent most of its
     time idle, at 13 pages/s): (CPU ms per page in its process, CPU ms per page of the replay
     site serving them, pages/s)."""
-    urls = [
-        f"{site.url}/anime/{t}/_/reviews?sort=newest&preliminary=on&spoiler=on&p={page}"
+    from reviewhoard.middlewares.rebase import rebase_url
+    from reviewhoard.sites.myanimelist.feeds import CANONICAL, title_reviews_url
+
+    urls = [  # the addresses the crawl asks for, on the replay site
+        rebase_url(title_reviews_url("anime", t, page), CANONICAL, site.url)
         for t in titles()
         for page in range(1, PAGES_PER_TITLE + 1)
     ]
@@ -97,11 +100,12 @@ def fetch_alone_ms(site: ScratchSite, scratch: Path) -> tuple[float, float, floa
     )  # fmt: skip
     served = time.process_time() - served
     cpu = re.search(r"^CPU ([\d.]+)$", out.stdout, re.MULTILINE)
-    pages = re.search(r"'response_received_count': (\d+)", out.stderr)
+    # Every page answered whole (a 404 is a response too, and a cheap one).
+    pages = re.search(r"'downloader/response_status_count/200': (\d+)", out.stderr)
     elapsed = ELAPSED.search(out.stderr)
-    if cpu is None or pages is None or elapsed is None:
+    if cpu is None or pages is None or elapsed is None or int(pages.group(1)) != len(urls):
         raise RuntimeError(f"bare spider failed: {out.stderr[-500:]}")
-    count = int(pages.group(1))
+    count = len(urls)
     return (
         float(cpu.group(1)) * 1000 / count,
         served * 1000 / count,
