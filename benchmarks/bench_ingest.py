@@ -159,6 +159,8 @@ def halves(bodies: list[bytes], root: Path) -> tuple[float, float]:
     started = time.process_time()
     reads = [read_task(PageTask(body, URL, "mal")) for body in bodies]
     parse = time.process_time() - started
+    if any(len(read.reviews) != PER_PAGE for read in reads):
+        raise RuntimeError("the parser did not read every page whole")
     captures = [
         Capture(
             url=read.url,
@@ -187,9 +189,12 @@ PARSE_ONLY = (
     "from reviewhoard.hoard.parse_pool import PageTask, read_task\n"
     "for path in sys.argv[2:]:\n"
     "    with open(path, 'rb') as handle:\n"
-    "        read_task(PageTask(handle.read(), sys.argv[1], 'mal'))\n"
+    "        read = read_task(PageTask(handle.read(), sys.argv[1], 'mal'))\n"
+    f"    if len(read.reviews) != {PER_PAGE}:\n"
+    "        sys.exit(f'{path}: {read.refused or len(read.reviews)}')\n"
 )
-"""A process that only reads pages with the parser: nothing crosses, nothing is written."""
+"""A process that only reads pages with the parser (and fails unless each gives its 20
+reviews): nothing crosses, nothing is written."""
 
 
 def machine_gain(files: list[str], rounds: int) -> tuple[float, float]:
