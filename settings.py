@@ -25,6 +25,13 @@ DOWNLOAD_DELAY = 2.0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+CONCURRENT_ITEMS = 8
+"""What one response's output may have in the item pipelines at once (Scrapy's default: 100). A
+feed page gives its capture, the next page's request, at most a feed's end and its follow-ups,
+and the capture pipeline only hands the capture over; but Scrapy starts `CONCURRENT_ITEMS`
+asyncio tasks for every response whatever it gives: 34,000 tasks for a 320-page crawl, about 2
+ms of every page on the crawl's thread (cProfile). Four pairs of crawls of 320 pages, 8 against
+100: 49.0 against 43.7 pages/s on average, 34.6 against 36.6 ms CPU per page."""
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 
