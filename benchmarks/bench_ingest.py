@@ -78,27 +78,41 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
+def _kilobytes(path: str, field: str) -> int | None:
+    """The "FIELD: N kB" line of a /proc file, in bytes; None when the process or line is gone."""
+    try:
+        with open(path) as handle:
+            for line in handle:
+                if line.startswith(field):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        return None
+    return None
+
+
 def _memory_bytes(pids: list[int]) -> int:
     """The processes' memory together: the sum of their proportional set sizes (a page shared
     by the fork server and its workers counted once, split between them), or of their resident
     sizes where the kernel gives no PSS."""
     total = 0
     for pid in pids:
-        try:
-            with open(f"/proc/{pid}/smaps_rollup") as handle:
-                for line in handle:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1]) * 1024
-                        break
+        pss = _kilobytes(f"/proc/{pid}/smaps_rollup", "Pss:")
+        if pss is not None:
+            total += pss
             continue
-        except (OSError, IndexError, ValueError):
-            pass
         try:
             with open(f"/proc/{pid}/statm") as handle:
                 total += int(handle.read().split()[1]) * PAGE_SIZE
         except (OSError, IndexError, ValueError):
             continue
     return total
+
+
+def _largest_bytes(pids: list[int]) -> int:
+    """The largest peak resident size (VmHWM) among the processes so far. Not ru_maxrss of this
+    process's children: that is the largest child ever waited for, the other parts of
+    `make bench` included."""
+    return max((_kilobytes(f"/proc/{pid}/status", "VmHWM:") or 0 for pid in pids), default=0)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -123,9 +137,11 @@ def hoard(args: list[str], cwd: Path) -> Run:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    peak, main_cpu = 0, 0.0
+    peak, largest, main_cpu = 0, 0, 0.0
     while process.poll() is None:
-        peak = max(peak, _memory_bytes(_tree(process.pid)))
+        tree = _tree(process.pid)
+        peak = max(peak, _memory_bytes(tree))
+        largest = max(largest, _largest_bytes(tree))
         main_cpu = max(main_cpu, _cpu_seconds(process.pid))
         time.sleep(0.02)
     seconds = time.perf_counter() - started
@@ -134,8 +150,7 @@ def hoard(args: list[str], cwd: Path) -> Run:
     if process.returncode != 0:
         raise RuntimeError(f"hoard {args[0]} failed: {err.decode()[-400:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    # ru_maxrss: the largest process waited for so far (KB); the fork server reaps the workers.
-    return Run(seconds, cpu, peak / 1e6, after.ru_maxrss / 1024, main_cpu)
+    return Run(seconds, cpu, peak / 1e6, largest / 1e6, main_cpu)
 
 
 def copy_archive(source: Path, target: Path) -> Path:
