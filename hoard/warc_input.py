@@ -27,7 +27,6 @@ import contextlib
 import gzip
 import io
 import sys
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 
+from reviewhoard.hoard.warc_sniff import GZIP_MAGIC, WARC_MAGIC, starts_like_warc
 from reviewhoard.items import Capture
 from reviewhoard.parsers import PageError
 from reviewhoard.sites import Site, all_sites, site_for_url, site_named
@@ -46,9 +46,6 @@ from reviewhoard.sites import Site, all_sites, site_for_url, site_named
 if TYPE_CHECKING:
     from reviewhoard.hoard.parse_pool import PageRead, PageTask, ParsePool
 
-GZIP_MAGIC = b"\x1f\x8b\x08"
-WARC_MAGIC = b"WARC/1."
-WARC_SUFFIXES = (".warc", ".warc.gz")
 MAX_PAYLOAD = 64 * 1024 * 1024
 """Payloads larger than this are not pages (a crawl refuses 16 MB): skipped unread."""
 PAGE_TYPES = ("html", "json", "xml")
@@ -73,28 +70,6 @@ SKIP_REASONS: dict[str, str] = {
     "revisit_unknown": "revisits of pages not imported",
 }
 """Why records were skipped, as the summary names them."""
-
-
-def is_warc_path(path: str) -> bool:
-    """Whether `path` is to be read as a WARC file: by its name (.warc, .warc.gz), else by its
-    first bytes (a WARC record, or a gzip member holding one)."""
-    if path.lower().endswith(WARC_SUFFIXES):
-        return True
-    try:
-        with open(path, "rb") as handle:
-            start = handle.read(4096)
-    except OSError:
-        return False
-    return _starts_like_warc(start)
-
-
-def _starts_like_warc(start: bytes) -> bool:
-    if start.startswith(GZIP_MAGIC):
-        try:
-            start = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(start, 64)
-        except zlib.error:
-            return False
-    return start.startswith(WARC_MAGIC)
 
 
 def warc_date(value: str | None) -> str | None:
@@ -278,7 +253,7 @@ class WarcReader:
             if not start:
                 raise NotWarc("empty file (0 bytes), not a WARC file")
             gz = start.startswith(GZIP_MAGIC) and not self.whole_gzip
-            if not _starts_like_warc(start) and not self.whole_gzip:
+            if not starts_like_warc(start) and not self.whole_gzip:
                 found = self._resync(stream, 0, gz)
                 if found is None:
                     raise NotWarc(_what_it_is(start))

@@ -15,20 +15,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from reviewhoard.archive.writer import ArchiveWriter
 from reviewhoard.hoard import exitcodes
-from reviewhoard.hoard.commands.extract import read_page
 from reviewhoard.hoard.errors import HoardError, UsageError
-from reviewhoard.hoard.lock import ArchiveLock, close_abandoned
 from reviewhoard.hoard.options import db_option, jobs_option
-from reviewhoard.hoard.warc_input import Damage, NotWarc, WarcImport, is_warc_path
-from reviewhoard.items import Capture, utc_now
-from reviewhoard.parsers import PageError
-from reviewhoard.pipelines.context import WriteFailed
-from reviewhoard.sites import Site, site_for_url, site_named
 
 if TYPE_CHECKING:
     from reviewhoard.hoard.parse_pool import ParsePool
+    from reviewhoard.sites import Site
 
 FLUSH_BYTES = 64 * 1024 * 1024
 """Page bytes handed to the writer after which its batch is written, whatever its reviews: keeps
@@ -70,6 +63,8 @@ def _jobs(jobs: int | None, pages: tuple[str, ...], warcs: set[str]) -> int:
 
 
 def _read(page: str) -> bytes:
+    from reviewhoard.hoard.commands.extract import read_page
+
     try:
         return read_page(page)
     except OSError as exc:
@@ -185,6 +180,36 @@ def command(
     is not a WARC, or a damaged record is reported on stderr and skipped (exit 1); the others
     are kept.
     """
+    from reviewhoard.hoard.parse_pool import ParsePool
+    from reviewhoard.hoard.warc_sniff import is_warc_path
+
+    warcs = {page for page in pages if page != "-" and is_warc_path(page)}
+    # The parser processes start first: their fork server loads the parsers (0.3 s) on another
+    # core while this process loads the archive's code, checks the options and takes the lock.
+    with ParsePool(_jobs(jobs, pages, warcs)) as pool:
+        return _run(pool, warcs, pages, url, site, base_url, fetched_at, db_path, as_json)
+
+
+def _run(
+    pool: ParsePool,
+    warc_paths: set[str],
+    pages: tuple[str, ...],
+    url: str | None,
+    site: str | None,
+    base_url: str | None,
+    fetched_at: str | None,
+    db_path: str,
+    as_json: bool,
+) -> int:
+    """`hoard import` with its parser processes starting (`command` says what it does)."""
+    from reviewhoard.archive.writer import ArchiveWriter
+    from reviewhoard.hoard.lock import ArchiveLock, close_abandoned
+    from reviewhoard.hoard.warc_input import Damage, NotWarc, WarcImport
+    from reviewhoard.items import Capture, utc_now
+    from reviewhoard.parsers import PageError
+    from reviewhoard.pipelines.context import WriteFailed
+    from reviewhoard.sites import site_for_url, site_named
+
     chosen: Site | None = None
     try:
         if url is not None:
@@ -357,9 +382,4 @@ def command(
     # mixes with nothing (exit 75), and a killed import's row is closed by the next run.
     with ArchiveLock(Path(db_path), command="hoard import"):
         close_abandoned(Path(db_path), sys.stderr)
-        from reviewhoard.hoard.parse_pool import ParsePool
-
-        # Workers start (and load the parsers) while this process opens the archive.
-        warcs = {page for page in pages if page != "-" and is_warc_path(page)}
-        with ParsePool(_jobs(jobs, pages, warcs)) as pool:
-            return _import(pool, warcs)
+        return _import(pool, warc_paths)

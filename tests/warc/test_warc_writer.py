@@ -17,7 +17,7 @@ from warcio.archiveiterator import ArchiveIterator
 from reviewhoard.hoard.commands.update import crawl_specs
 from reviewhoard.hoard.config import load_config
 from reviewhoard.hoard.errors import UsageError
-from reviewhoard.hoard.warc_input import is_warc_path
+from reviewhoard.hoard.warc_sniff import is_warc_path
 from reviewhoard.middlewares.warc_writer import (
     MIDDLEWARE,
     PRIORITY,
