@@ -82,7 +82,8 @@ class ArchiveWriter:
 
     `crawl_id`: the `crawls` row to record against; without one, give `command` (and `args`) and
     the writer opens its own row, closed by `finish()`. `background`: batches are written on a
-    thread of their own while the producer goes on (at most one batch in flight). `reread`: for
+    thread of their own while the producer goes on (at most one batch in flight), and with
+    `early_batch` as soon as that many reviews wait and the thread is free. `reread`: for
     `hoard reparse` (pages already stored, read again by newer parsers). `inc_value`: where
     counts go besides `self.stats` (a crawler's stats collector).
     """
@@ -96,6 +97,7 @@ class ArchiveWriter:
         args: dict[str, Any] | str | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         background: bool = False,
+        early_batch: int = 0,
         reread: bool = False,
         inc_value: Callable[[str, int], None] | None = None,
     ) -> None:
@@ -105,6 +107,7 @@ class ArchiveWriter:
             batch_size=batch_size,
             inc_value=inc_value,
             background=background,
+            early_batch=early_batch,
         )
         self.ctx.reread = reread
         self.own_run = crawl_id is None and command is not None

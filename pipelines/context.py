@@ -25,6 +25,9 @@ TEXTS_COMPLETED = "hoard/texts_completed"
 
 DEFAULT_BATCH_SIZE = 500
 """Reviews buffered before a write; a killed run loses at most this many unflushed items."""
+EARLY_BATCH = 100
+"""With a writer thread that is free, the reviews (5 pages of 20) worth a write before a batch
+is full (`PipelineContext(early_batch=...)`)."""
 
 T = TypeVar("T")
 
@@ -77,6 +80,7 @@ class PipelineContext:
         batch_size: int = DEFAULT_BATCH_SIZE,
         inc_value: Callable[[str, int], None] | None = None,
         background: bool = False,
+        early_batch: int = 0,
     ) -> None:
         self.db_path = db_path
         self.crawl_id = crawl_id
@@ -97,6 +101,12 @@ class PipelineContext:
         )
         """With `background`, one thread owns the archive and writes a batch while the crawl
         parses the next pages (SQLite works without the GIL); at most one batch is in flight."""
+        self.early_batch = early_batch if background else 0
+        """With `background` (0: off): a page arriving over this many buffered reviews has them
+        written at once when the writer thread is free, rather than when `batch_size` is
+        reached. The writer then keeps up with its producer instead of being left, when the
+        input ends, with a whole batch and another in flight to write alone (`hoard import
+        --jobs 2`: the last 0.5 s of a 5.5 s run with one core idle)."""
         self._in_flight: Future[tuple[BatchResult, str | None]] | None = None
         self.last_stored: str | None = None
         """The URL of the last page written (committed): what a failure names."""
@@ -121,10 +131,15 @@ class PipelineContext:
         return self.stats.get(key, 0)
 
     def buffer(self, entry: RawPage | Review | Reject | TextCompletion) -> None:
-        """Queue an entry for the next write; a page arriving over a full batch flushes first,
-        so a page and the reviews parsed from it are committed together."""
+        """Queue an entry for the next write; a page arriving over a full batch (or an early
+        one, with the writer thread free) flushes first, so a page and the reviews parsed from
+        it are committed together."""
         if isinstance(entry, RawPage):
-            if self.pending_reviews >= self.batch_size:
+            if self.pending_reviews >= self.batch_size or (
+                self.early_batch
+                and self.pending_reviews >= self.early_batch
+                and (self._in_flight is None or self._in_flight.done())
+            ):
                 self.flush()
             self.page_url = entry.url
             self.page_fetched_at = entry.fetched_at

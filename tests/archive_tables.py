@@ -1,5 +1,8 @@
-"""Two archives compared whole: every table (FTS shadow tables included), every row, every column
-but those that differ by nature (when a run ran)."""
+"""Two archives compared whole: every table, every row, every column but those that differ by
+nature (when a run ran). A full-text index is compared by what it holds (every term of every row,
+column and position, from `fts5vocab`), not by its segments (`*_data`, `*_idx`): FTS5 lays
+those out by transaction, and a writer that writes as soon as it is free (`hoard import --jobs
+2`) commits at other points than one that fills each batch."""
 
 from __future__ import annotations
 
@@ -28,8 +31,27 @@ def tables(db: Path, *, any_order: bool = False) -> dict[str, list[tuple[Any, ..
                 "ORDER BY name"
             )
         ]
+        fts = [
+            n
+            for (n,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE "
+                "'CREATE VIRTUAL TABLE%USING fts5%' ORDER BY name"
+            )
+        ]
+        segments = {f"{n}_{part}" for n in fts for part in ("data", "idx")}
         out: dict[str, list[tuple[Any, ...]]] = {}
+        for name in fts:
+            conn.execute(
+                f'CREATE VIRTUAL TABLE temp."{name}_terms" USING fts5vocab(main, "{name}", '
+                "instance)"
+            )
+            out[f"{name} terms"] = conn.execute(
+                f'SELECT term, doc, col, "offset" FROM temp."{name}_terms" '
+                'ORDER BY term, doc, col, "offset"'
+            ).fetchall()
         for name in names:
+            if name in segments:
+                continue
             columns = [c[1] for c in conn.execute(f"PRAGMA table_info('{name}')")]
             kept = [c for c in columns if c not in BY_NATURE.get(name, set())]
             listed = ", ".join(f'"{c}"' for c in kept)

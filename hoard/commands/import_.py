@@ -207,7 +207,7 @@ def _run(
     from reviewhoard.hoard.warc_input import Damage, NotWarc, WarcImport
     from reviewhoard.items import Capture, utc_now
     from reviewhoard.parsers import PageError
-    from reviewhoard.pipelines.context import WriteFailed
+    from reviewhoard.pipelines.context import EARLY_BATCH, WriteFailed
     from reviewhoard.sites import site_for_url, site_named
 
     chosen: Site | None = None
@@ -236,8 +236,15 @@ def _run(
 
     def _import(pool: ParsePool, warc_paths: set[str]) -> int:
         # With workers parsing, this process only writes: batches are written on a thread of
-        # their own while it goes on handing pages out (SQLite works without the GIL).
-        writer = ArchiveWriter(db_path, command="hoard import", args=args, background=pool.jobs > 1)
+        # their own while it goes on handing pages out (SQLite works without the GIL), as soon
+        # as the thread is free, so no backlog is left to write alone at the end.
+        writer = ArchiveWriter(
+            db_path,
+            command="hoard import",
+            args=args,
+            background=pool.jobs > 1,
+            early_batch=EARLY_BATCH,
+        )
         warcs = WarcImport(site=site_named(site) if site else None, base_url=base_url)
         progress = Progress(sys.stderr)
         failed = archived = warc_files = 0

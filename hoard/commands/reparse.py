@@ -22,7 +22,7 @@ from reviewhoard.hoard.lock import ArchiveLock, close_abandoned
 from reviewhoard.hoard.options import db_option, jobs_option
 from reviewhoard.items import Capture
 from reviewhoard.parsers import PageError
-from reviewhoard.pipelines.context import WriteFailed
+from reviewhoard.pipelines.context import EARLY_BATCH, WriteFailed
 from reviewhoard.sites import site_named
 
 if TYPE_CHECKING:
@@ -87,8 +87,10 @@ def command(db_path: str, site: str | None, jobs: int | None, as_json: bool) -> 
             args={"site": site, "pages": len(ids)},
             reread=True,
             # With workers parsing, this process only writes: batches are written on a thread
-            # of their own while it goes on handing pages out (SQLite works without the GIL).
+            # of their own while it goes on handing pages out (SQLite works without the GIL),
+            # as soon as the thread is free, so no backlog is left to write alone at the end.
             background=pool.jobs > 1,
+            early_batch=EARLY_BATCH,
         )
         failed = 0
 
