@@ -318,13 +318,13 @@ def main() -> bool:
         f"{'slower' if write_s > parse_s else 'faster'} half. Ceiling on 2 cores, start-up "
         f"aside: {ceiling:,.0f} reviews/s"
     )
+    gain = one_s / two_s
     print(
         f"   the machine's own gain from a second process on this work (the parser alone on "
         f"every page: one process {one_s:.2f} s, two on half each at once {two_s:.2f} s): "
-        f"{one_s / two_s:.2f}x; --jobs 2 also waits for the start-up and the last batch, "
+        f"{gain:.2f}x; --jobs 2 also waits for the start-up and its last writes, "
         "which no second process shortens"
     )
-    gain = one_s / two_s
     print(
         f"   --jobs 2's gain as a share of the machine's own: import {import_ratio / gain:.0%}, "
         f"reparse {reparse_ratio / gain:.0%}; the {BAR_RATIO}x bar asks "

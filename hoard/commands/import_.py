@@ -234,7 +234,7 @@ def _run(
     if base_url:
         args["base_url"] = base_url
 
-    def _import(pool: ParsePool, warc_paths: set[str]) -> int:
+    def _import() -> int:
         # With workers parsing, this process only writes: batches are written on a thread of
         # their own while it goes on handing pages out (SQLite works without the GIL), as soon
         # as the thread is free, so no backlog is left to write alone at the end.
@@ -389,4 +389,4 @@ def _run(
     # mixes with nothing (exit 75), and a killed import's row is closed by the next run.
     with ArchiveLock(Path(db_path), command="hoard import"):
         close_abandoned(Path(db_path), sys.stderr)
-        return _import(pool, warc_paths)
+        return _import()
