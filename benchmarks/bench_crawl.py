@@ -14,7 +14,8 @@ crawl's thread, and cores x 1000 / (fetch + parse + write + serve) for the machi
 measured alone miss what joins them (captures crossing to the writer's process, Scrapy's engine
 and middlewares on big pages), so the real crawl is measured whole too: its CPU (all its
 processes, and the replay site) less a one-page crawl's (start-up and shut-down), per page; the
-third ceiling is cores x 1000 / that.
+third ceiling is cores x 1000 / that. Beside them, in the same rounds, the crawl with Scrapy's
+own CONCURRENT_ITEMS (100, where settings.py sets 8): what that setting is worth.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from benchmarks import fixtures_dir
 from reviewhoard.replay.harness import review_page_requests, run_crawl
@@ -40,6 +42,8 @@ PAGES_PER_TITLE = 40
 PER_PAGE = 20
 BENCH_SECONDS = 8
 ROUNDS = 2
+SCRAPY_ITEMS = "100"
+"""Scrapy's own CONCURRENT_ITEMS, crawled beside ours (settings.py) in every round."""
 SUMMARY = re.compile(r"(?P<pages>\d+) page\(s\), (?P<reviews>\d+) review\(s\)")
 ELAPSED = re.compile(r"'elapsed_time_seconds': ([\d.]+)")
 
@@ -126,18 +130,36 @@ def feed_ids(title: int, count: int, newest: int = 0) -> list[int]:
     return list(range(top, top - count - newest, -1))
 
 
+class Crawl(NamedTuple):
+    """One crawl's figures (compared as a tuple: the best rate first)."""
+
+    rate: float
+    """Pages per second, spider open to close (as `scrapy bench` counts; start-up left out)."""
+    pages: int
+    reviews: int
+    seconds: float
+    """Spider open to close."""
+    cpu: float
+    """CPU seconds of the whole run: the crawl's processes, start-up included, and the replay
+    site's serving (its threads run in this process)."""
+    wall: float
+    """Wall seconds of the whole run."""
+
+
 def crawl_rate(
-    site: ScratchSite, db: Path, ids: str
-) -> tuple[float, int, int, float, float, float] | None:
-    """A full crawl of the titles `ids`: pages/s, pages, reviews, and seconds as Scrapy counts
-    them (spider open to close, as for `scrapy bench`; process start-up is left out of both);
-    then the CPU seconds of the whole run (the crawl's processes, start-up included, and the
-    replay site's serving, whose threads run in this process) and its wall seconds."""
+    site: ScratchSite, db: Path, ids: str, settings: dict[str, str] | None = None
+) -> Crawl | None:
+    """A full crawl of the titles `ids` (with Scrapy `settings` besides the project's)."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     served = time.process_time()
     started = time.perf_counter()
     crawl = run_crawl(
-        db, site.url, ["--anime", ids, "--mode", "full", "--verbose"], timeout=600, site="mal"
+        db,
+        site.url,
+        ["--anime", ids, "--mode", "full", "--verbose"],
+        settings=settings,
+        timeout=600,
+        site="mal",
     )
     wall = time.perf_counter() - started
     served = time.process_time() - served
@@ -150,7 +172,7 @@ def crawl_rate(
     assert m is not None and elapsed is not None, crawl.stdout
     pages, reviews, seconds = int(m["pages"]), int(m["reviews"]), float(elapsed.group(1))
     cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime) + served
-    return pages / seconds, pages, reviews, seconds, cpu, wall
+    return Crawl(pages / seconds, pages, reviews, seconds, cpu, wall)
 
 
 def update_requests(site: ScratchSite, db: Path, ids: str, count: int) -> bool:
@@ -208,15 +230,22 @@ def main() -> bool:
         with ScratchSite(scratch / "site", fixtures_dir() / "myanimelist") as site:
             feeds = {("anime", t): feed_ids(t, count) for t in titles()}
             site.publish({**feeds, ("anime", ONE_PAGE): feed_ids(ONE_PAGE, PER_PAGE)})
-            # Alternate the two, best of ROUNDS each, so passing load hits both sides alike.
-            crawls, benches = [], []
+            # Alternate the three, best of ROUNDS each, so passing load hits them alike: the
+            # crawl, the crawl with Scrapy's CONCURRENT_ITEMS (settings.py says why not), and
+            # scrapy bench.
+            crawls, defaults, benches = [], [], []
             for n in range(ROUNDS):
                 measured = crawl_rate(site, scratch / f"round-{n}.db", ids)
-                if measured is None:
+                default = crawl_rate(
+                    site, scratch / f"default-{n}.db", ids, {"CONCURRENT_ITEMS": SCRAPY_ITEMS}
+                )
+                if measured is None or default is None:
                     return False
                 crawls.append(measured)
+                defaults.append(default)
                 benches.append(scrapy_bench_rate())
-            rate, pages, reviews, seconds, spent, wall = max(crawls)
+            best = max(crawls)
+            rate, pages, reviews, seconds = best.rate, best.pages, best.reviews, best.seconds
             small = crawl_rate(site, scratch / "one-page.db", str(ONE_PAGE))
             if small is None:
                 return False
@@ -248,14 +277,22 @@ def main() -> bool:
             )
             # What a page costs the real crawl, start-up aside: the full crawl's CPU less that
             # of a crawl of one page (start-up, one page, shut-down), per page beyond the one.
-            per_page_ms = (spent - small[4]) * 1000 / (pages - small[1])
+            per_page_ms = (best.cpu - small.cpu) * 1000 / (pages - small.pages)
             whole_cap = cores * 1000 / per_page_ms
             print(
                 f"   the crawl itself: {per_page_ms:.1f} ms CPU per page, all its processes and "
-                f"the replay site together, start-up aside (the run {spent:.1f} s, a one-page "
-                f"crawl {small[4]:.1f} s); {spent / wall:.2f} of {cores} cores busy over the run; "
+                f"the replay site together, start-up aside (the run {best.cpu:.1f} s, a one-page "
+                f"crawl {small.cpu:.1f} s); {best.cpu / best.wall:.2f} of {cores} cores busy over "
+                f"the run; "
                 f"at that cost {cores} cores allow {whole_cap:.0f} pages/s = "
                 f"{whole_cap / bench_rate:.2f}x scrapy bench"
+            )
+            default = max(defaults)
+            print(
+                f"   with Scrapy's CONCURRENT_ITEMS ({SCRAPY_ITEMS}) instead of ours: "
+                f"{default.rate:.1f} pages/s, {default.cpu * 1000 / default.pages:.1f} ms CPU per "
+                f"page start-up included (ours: {rate:.1f} pages/s, "
+                f"{best.cpu * 1000 / pages:.1f} ms)"
             )
             share = rate / bench_rate
             ok = share >= 0.5
